@@ -1,0 +1,113 @@
+//! The emulator's own API (`/_emulator/…`), for its CLI: clusters. Authenticated with the admin secret as a
+//! bearer token so nothing but the admin can mint clusters or read signing keys.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Serialize;
+
+use crate::app::AppState;
+use crate::clusters::{self, NewCluster};
+use crate::eks::rest_error;
+use crate::error::AwsError;
+use crate::keys;
+use crate::state::model::Cluster;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clusters", get(list).post(create))
+        .route("/clusters/{name}", delete(remove))
+}
+
+/// What the CLI needs to configure an API server as this cluster's issuer.
+#[derive(Serialize, serde::Deserialize, Debug)]
+pub struct ClusterInfo {
+    pub name: String,
+    pub arn: String,
+    pub issuer: String,
+    pub endpoint: String,
+    pub signing_key_pem: Option<String>,
+    pub public_key_pem: Option<String>,
+}
+
+impl ClusterInfo {
+    fn from_cluster(cluster: Cluster, with_keys: bool) -> Result<ClusterInfo, AwsError> {
+        let public_key_pem = match &cluster.signing_key_pem {
+            Some(pem) if with_keys => Some(
+                keys::public_key(pem)
+                    .and_then(|k| keys::public_key_pem(&k))
+                    .map_err(|e| AwsError::internal(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        Ok(ClusterInfo {
+            name: cluster.name,
+            arn: cluster.arn,
+            issuer: cluster.issuer,
+            endpoint: cluster.endpoint,
+            signing_key_pem: cluster.signing_key_pem.filter(|_| with_keys),
+            public_key_pem,
+        })
+    }
+}
+
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AwsError> {
+    let expected = format!("Bearer {}", state.config.admin.secret_access_key);
+    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        Some(given) if given == expected => Ok(()),
+        _ => Err(AwsError::new(
+            "AccessDenied",
+            StatusCode::FORBIDDEN,
+            "the emulator admin API needs 'Authorization: Bearer <admin secret access key>'",
+        )),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(new): Json<NewCluster>,
+) -> Response {
+    let result = authorize(&state, &headers)
+        .and_then(|_| clusters::create(&state, new))
+        .and_then(|c| ClusterInfo::from_cluster(c, true));
+    match result {
+        Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
+        Err(e) => rest_error(&e),
+    }
+}
+
+async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let result = authorize(&state, &headers).and_then(|_| {
+        state
+            .store
+            .read(|db| Ok(db.clusters()?))?
+            .into_iter()
+            .map(|c| ClusterInfo::from_cluster(c, false))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    match result {
+        Ok(clusters) => Json(serde_json::json!({ "clusters": clusters })).into_response(),
+        Err(e) => rest_error(&e),
+    }
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    let result = authorize(&state, &headers)
+        .and_then(|_| state.store.write(|db| Ok(db.delete_cluster(&name)?)));
+    match result {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => rest_error(&AwsError::new(
+            "ResourceNotFoundException",
+            StatusCode::NOT_FOUND,
+            format!("No cluster found for name: {name}."),
+        )),
+        Err(e) => rest_error(&e),
+    }
+}

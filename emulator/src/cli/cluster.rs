@@ -1,0 +1,197 @@
+//! `irsa-emulator cluster …`: talks to a running emulator's admin API, then writes the key files an API
+//! server needs to become that cluster's issuer.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use irsa_emulator::admin::ClusterInfo;
+use irsa_emulator::clusters::NewCluster;
+use irsa_emulator::config;
+
+use super::DataDirArg;
+
+#[derive(Subcommand)]
+pub enum ClusterCommand {
+    /// Create a cluster: prints its issuer, writes sa.key/sa.pub and the kube-apiserver flags that use them.
+    Create(CreateArgs),
+    /// List clusters.
+    List(Connection),
+    /// Delete a cluster (its IAM OIDC provider, if any, stays: delete it with aws iam).
+    Delete {
+        name: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+#[derive(Args)]
+pub struct Connection {
+    /// The running emulator.
+    #[arg(
+        long,
+        env = "AWS_ENDPOINT_URL",
+        default_value = "https://127.0.0.1:8443"
+    )]
+    endpoint_url: String,
+    /// CA to trust for HTTPS [default: ca.pem in the data dir].
+    #[arg(long, env = "AWS_CA_BUNDLE")]
+    ca_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    data_dir: DataDirArg,
+    #[arg(long, env = "IRSA_ADMIN_SECRET_ACCESS_KEY", default_value = config::DEFAULT_ADMIN_SECRET_ACCESS_KEY, hide_default_value = true)]
+    admin_secret_access_key: String,
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Cluster name (letters, digits, - and _).
+    name: String,
+    /// API server URL that DescribeCluster reports.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// PEM file of the API server's CA, reported as certificateAuthority.data.
+    #[arg(long)]
+    certificate_authority: Option<PathBuf>,
+    /// Register a cluster that serves its own OIDC issuer (kind, self-managed) instead of minting one.
+    #[arg(long)]
+    issuer_url: Option<String>,
+    /// Where to write sa.key and sa.pub [default: ./<name>].
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+impl Connection {
+    fn client(&self) -> anyhow::Result<reqwest::Client> {
+        let mut builder = reqwest::Client::builder();
+        if self.endpoint_url.starts_with("https://") {
+            let ca_path = self
+                .ca_bundle
+                .clone()
+                .unwrap_or_else(|| irsa_emulator::tls::ca_path(&self.data_dir.resolve()));
+            let pem = std::fs::read(&ca_path).with_context(|| {
+                format!(
+                    "cannot read the emulator's CA at {} (pass --ca-bundle or set AWS_CA_BUNDLE)",
+                    ca_path.display()
+                )
+            })?;
+            builder = builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+        }
+        Ok(builder.build()?)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/_emulator{path}",
+            self.endpoint_url.trim_end_matches('/')
+        )
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
+        let response = request
+            .bearer_auth(&self.admin_secret_access_key)
+            .send()
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot reach the emulator at {} (is `irsa-emulator serve` running?)",
+                    self.endpoint_url
+                )
+            })?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let body: serde_json::Value = response.json().await.unwrap_or_default();
+            bail!(
+                "{} ({status}): {}",
+                body["__type"].as_str().unwrap_or("error"),
+                body["message"].as_str().unwrap_or("no message")
+            );
+        }
+        Ok(response)
+    }
+}
+
+pub async fn run(command: ClusterCommand) -> anyhow::Result<()> {
+    match command {
+        ClusterCommand::Create(args) => create(args).await,
+        ClusterCommand::List(connection) => {
+            let client = connection.client()?;
+            let response = connection
+                .send(client.get(connection.url("/clusters")))
+                .await?;
+            let body: serde_json::Value = response.json().await?;
+            println!("{:<24} ISSUER", "NAME");
+            for cluster in body["clusters"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<24} {}",
+                    cluster["name"].as_str().unwrap_or_default(),
+                    cluster["issuer"].as_str().unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        ClusterCommand::Delete { name, connection } => {
+            let client = connection.client()?;
+            connection
+                .send(client.delete(connection.url(&format!("/clusters/{name}"))))
+                .await?;
+            println!("cluster {name} deleted");
+            Ok(())
+        }
+    }
+}
+
+async fn create(args: CreateArgs) -> anyhow::Result<()> {
+    let certificate_authority_pem = match &args.certificate_authority {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let connection = &args.connection;
+    let client = connection.client()?;
+    let request = client.post(connection.url("/clusters")).json(&NewCluster {
+        name: args.name.clone(),
+        endpoint: args.endpoint.clone(),
+        certificate_authority_pem,
+        issuer_url: args.issuer_url.clone(),
+    });
+    let info: ClusterInfo = connection.send(request).await?.json().await?;
+    println!("cluster:  {}", info.name);
+    println!("arn:      {}", info.arn);
+    println!("issuer:   {}", info.issuer);
+    if let (Some(private), Some(public)) = (&info.signing_key_pem, &info.public_key_pem) {
+        let out_dir = args.out_dir.unwrap_or_else(|| PathBuf::from(&args.name));
+        let (key, public_path) = write_keys(&out_dir, private, public)?;
+        println!("keys:     {} {}", key.display(), public_path.display());
+        println!("kube-apiserver flags:");
+        for flag in irsa_emulator::clusters::apiserver_flags(
+            &info.issuer,
+            &key.display().to_string(),
+            &public_path.display().to_string(),
+        ) {
+            println!("  {flag}");
+        }
+    }
+    Ok(())
+}
+
+fn write_keys(dir: &Path, private: &str, public: &str) -> anyhow::Result<(PathBuf, PathBuf)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = dir.canonicalize()?;
+    let key = dir.join("sa.key");
+    let public_path = dir.join("sa.pub");
+    std::fs::write(&key, private).with_context(|| format!("cannot write {}", key.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::write(&public_path, public)?;
+    Ok((key, public_path))
+}

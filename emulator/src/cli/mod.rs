@@ -1,0 +1,169 @@
+//! Command-line interface. Each subcommand is a small function over the library.
+
+mod cluster;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use irsa_emulator::config::{self, Config};
+use irsa_emulator::AdminCredentials;
+
+#[derive(Parser)]
+#[command(
+    name = "irsa-emulator",
+    version,
+    about = "Offline AWS for IRSA: OIDC issuer, IAM, STS and EKS DescribeCluster on one HTTPS port",
+    after_help = "Quick start:\n  irsa-emulator serve &\n  eval \"$(irsa-emulator env)\"\n  irsa-emulator cluster create demo\n  aws eks describe-cluster --name demo --query cluster.identity.oidc.issuer --output text"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the emulator (HTTPS on 127.0.0.1:8443 by default).
+    Serve(ServeArgs),
+    /// Print `export` lines that point AWS CLIs and SDKs at the emulator: eval "$(irsa-emulator env)".
+    Env(EnvArgs),
+    /// Create, list and delete emulated EKS clusters (each with its own OIDC issuer and signing key).
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
+}
+
+#[derive(Args, Clone)]
+pub struct DataDirArg {
+    /// Where state, the CA and keys live [default: the user's data dir, e.g. ~/.local/share/irsa-emulator].
+    #[arg(long, env = "IRSA_EMULATOR_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl DataDirArg {
+    pub fn resolve(&self) -> PathBuf {
+        self.data_dir.clone().unwrap_or_else(default_data_dir)
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("irsa-emulator")
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on. Binding beyond loopback exposes the admin credentials' power to the network.
+    #[arg(long, default_value = config::DEFAULT_LISTEN)]
+    listen: SocketAddr,
+    #[command(flatten)]
+    data_dir: DataDirArg,
+    /// Keep everything in memory: nothing is written, everything is gone at exit.
+    #[arg(long, conflicts_with = "data_dir")]
+    ephemeral: bool,
+    /// Serve plain HTTP instead of HTTPS (SDKs then need no CA bundle; pods' SDKs may refuse it).
+    #[arg(long)]
+    http: bool,
+    /// The AWS account the emulator pretends to be.
+    #[arg(long, default_value = config::DEFAULT_ACCOUNT_ID, value_parser = parse_account_id)]
+    account_id: String,
+    #[arg(long, default_value = config::DEFAULT_REGION)]
+    region: String,
+    /// Extra DNS name or IP the certificate must be valid for (repeatable), e.g. the host a kind node uses.
+    #[arg(long = "hostname")]
+    hostnames: Vec<String>,
+    /// Base URL issuers are minted under, when clients reach the emulator by another address than --listen.
+    #[arg(long)]
+    public_url: Option<String>,
+    #[arg(long, env = "IRSA_ADMIN_ACCESS_KEY_ID", default_value = config::DEFAULT_ADMIN_ACCESS_KEY_ID)]
+    admin_access_key_id: String,
+    #[arg(long, env = "IRSA_ADMIN_SECRET_ACCESS_KEY", default_value = config::DEFAULT_ADMIN_SECRET_ACCESS_KEY, hide_default_value = true)]
+    admin_secret_access_key: String,
+}
+
+fn parse_account_id(value: &str) -> Result<String, String> {
+    if value.len() == 12 && value.chars().all(|c| c.is_ascii_digit()) {
+        Ok(value.to_string())
+    } else {
+        Err("an AWS account id is 12 digits, e.g. 111122223333".into())
+    }
+}
+
+#[derive(Args)]
+struct EnvArgs {
+    /// The emulator's URL as clients reach it.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    endpoint_url: String,
+    #[command(flatten)]
+    data_dir: DataDirArg,
+    #[arg(long, default_value = config::DEFAULT_REGION)]
+    region: String,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Env(args) => {
+            print!("{}", env_lines(&args));
+            Ok(())
+        }
+        Command::Cluster(command) => cluster::run(command).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    if !args.listen.ip().is_loopback() {
+        tracing::warn!(
+            listen = %args.listen,
+            "listening beyond loopback: anyone who can reach this address and knows the admin credentials controls the emulator"
+        );
+    }
+    let data_dir = (!args.ephemeral).then(|| args.data_dir.resolve());
+    let config = Config {
+        listen: args.listen,
+        data_dir: data_dir.clone(),
+        tls: !args.http,
+        account_id: args.account_id,
+        region: args.region,
+        hostnames: args.hostnames,
+        admin: AdminCredentials {
+            access_key_id: args.admin_access_key_id,
+            secret_access_key: args.admin_secret_access_key,
+        },
+        public_url: args.public_url,
+    };
+    let emulator = irsa_emulator::start(config).await?;
+    eprintln!("irsa-emulator listening on {}", emulator.url());
+    match (&data_dir, emulator.ca_path()) {
+        (Some(dir), Some(ca)) => eprintln!(
+            "state in {}; CA for clients: {}",
+            dir.display(),
+            ca.display()
+        ),
+        (Some(dir), None) => eprintln!("state in {}", dir.display()),
+        (None, _) => eprintln!("ephemeral: state is in memory only"),
+    }
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    tokio::select! {
+        result = emulator.wait() => result.context("server stopped"),
+        _ = stop => { eprintln!("irsa-emulator: stopping"); Ok(()) }
+    }
+}
+
+fn env_lines(args: &EnvArgs) -> String {
+    let ca = irsa_emulator::tls::ca_path(&args.data_dir.resolve());
+    let mut out = format!("export AWS_ENDPOINT_URL={}\n", args.endpoint_url);
+    if args.endpoint_url.starts_with("https://") {
+        out += &format!("export AWS_CA_BUNDLE={}\n", ca.display());
+    }
+    out += &format!(
+        "export AWS_REGION={r}\nexport AWS_DEFAULT_REGION={r}\nexport AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\nunset AWS_SESSION_TOKEN AWS_PROFILE\n",
+        config::DEFAULT_ADMIN_ACCESS_KEY_ID,
+        config::DEFAULT_ADMIN_SECRET_ACCESS_KEY,
+        r = args.region,
+    );
+    out
+}

@@ -1,0 +1,106 @@
+//! EKS over REST-JSON: DescribeCluster and ListClusters, the two calls IRSA tooling makes.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::AwsError;
+use crate::state::model::Cluster;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/clusters", get(list_clusters))
+        .route("/clusters/{name}", get(describe_cluster))
+}
+
+/// REST-JSON errors: `__type` and `message` in the body, the code again in `X-Amzn-Errortype`.
+pub fn rest_error(err: &AwsError) -> Response {
+    let mut response = (
+        err.status,
+        Json(serde_json::json!({ "__type": err.code, "message": err.message })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(err.code) {
+        response.headers_mut().insert("x-amzn-errortype", value);
+    }
+    response
+}
+
+fn cluster_json(cluster: &Cluster) -> serde_json::Value {
+    serde_json::json!({
+        "name": cluster.name,
+        "arn": cluster.arn,
+        "createdAt": cluster.created_at.timestamp() as f64,
+        "version": cluster.version,
+        "endpoint": cluster.endpoint,
+        "roleArn": format!("arn:aws:iam::{}:role/eksClusterRole", account_of(&cluster.arn)),
+        "identity": { "oidc": { "issuer": cluster.issuer } },
+        "status": "ACTIVE",
+        "certificateAuthority": { "data": cluster.certificate_authority },
+        "platformVersion": "eks.1",
+        "tags": cluster.tags.iter().map(|t| (t.key.clone(), serde_json::Value::from(t.value.clone()))).collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
+}
+
+async fn describe_cluster(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+    match state.store.read(|db| Ok(db.cluster(&name)?)) {
+        Ok(Some(cluster)) => {
+            Json(serde_json::json!({ "cluster": cluster_json(&cluster) })).into_response()
+        }
+        Ok(None) => rest_error(&AwsError::new(
+            "ResourceNotFoundException",
+            StatusCode::NOT_FOUND,
+            format!("No cluster found for name: {name}."),
+        )),
+        Err(e) => rest_error(&e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ListParams {
+    #[serde(rename = "maxResults")]
+    max_results: Option<String>,
+    #[serde(rename = "nextToken")]
+    next_token: Option<String>,
+}
+
+async fn list_clusters(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Response {
+    let invalid = |message: String| {
+        rest_error(&AwsError::new(
+            "InvalidParameterException",
+            StatusCode::BAD_REQUEST,
+            message,
+        ))
+    };
+    let max = match params.max_results.as_deref().map(str::parse::<usize>) {
+        None => 100,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return invalid("maxResults must be an integer between 1 and 100".into()),
+    };
+    let start = match params.next_token.as_deref().map(str::parse::<usize>) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => return invalid("The nextToken provided is invalid.".into()),
+    };
+    let names: Vec<String> = match state.store.read(|db| Ok(db.clusters()?)) {
+        Ok(clusters) => clusters.into_iter().map(|c| c.name).collect(),
+        Err(e) => return rest_error(&e),
+    };
+    let end = (start + max).min(names.len());
+    let mut body = serde_json::json!({ "clusters": names.get(start..end).unwrap_or_default() });
+    if end < names.len() {
+        body["nextToken"] = end.to_string().into();
+    }
+    Json(body).into_response()
+}

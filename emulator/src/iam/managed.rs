@@ -1,0 +1,263 @@
+//! Customer managed policies and their versions; AWS managed policies are read-only from the catalog.
+
+use chrono::Utc;
+
+use super::render;
+use super::roles::merge_tags;
+use super::{documents, find_policy, validate, Handled};
+use crate::app::AppState;
+use crate::error::AwsError;
+use crate::query::Params;
+use crate::state::model::{ManagedPolicy, PolicyVersion};
+use crate::state::Db;
+use crate::xml::XmlWriter;
+
+pub const MAX_VERSIONS: usize = 5;
+
+pub fn create(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("PolicyName")?;
+    validate::policy_name(name)?;
+    let document = p.required("PolicyDocument")?;
+    let path = p.get("Path").unwrap_or("/");
+    validate::path("Path", path)?;
+    let description = p.get("Description");
+    if let Some(d) = description {
+        validate::description(d)?;
+    }
+    let tags = p.tags("Tags")?;
+    validate::tags(&tags)?;
+    validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
+    documents::identity(document)?;
+    let policy = state.store.write(|db| {
+        if db.policy_name_taken(name)? {
+            return Err(AwsError::already_exists(format!(
+                "A policy called {name} already exists. Duplicate names are not allowed."
+            )));
+        }
+        let now = Utc::now();
+        let mut policy = ManagedPolicy {
+            name: name.to_string(),
+            path: path.to_string(),
+            policy_id: crate::ids::policy_id(),
+            arn: format!("arn:aws:iam::{}:policy{}{}", state.account_id(), path, name),
+            description: description.map(str::to_string),
+            create_date: now,
+            update_date: now,
+            default_version_id: "v1".into(),
+            versions: vec![PolicyVersion {
+                version_id: "v1".into(),
+                document: document.to_string(),
+                create_date: now,
+            }],
+            next_version: 2,
+            tags: Vec::new(),
+        };
+        merge_tags(&mut policy.tags, tags, "TagsPerPolicy")?;
+        db.put_policy(&policy)?;
+        Ok(policy)
+    })?;
+    let mut xml = XmlWriter::new();
+    render::policy(&mut xml, "Policy", &policy, 0);
+    Ok(Some(xml))
+}
+
+pub fn get(state: &AppState, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let (policy, attachments) = state.store.read(|db| {
+        let policy = find_policy(state, db, arn)?;
+        Ok((policy, db.attachment_count(arn)?))
+    })?;
+    let mut xml = XmlWriter::new();
+    render::policy(&mut xml, "Policy", &policy, attachments);
+    Ok(Some(xml))
+}
+
+/// A customer managed policy that may be changed; AWS managed ones may not.
+fn customer_policy(state: &AppState, db: &Db, arn: &str) -> Result<ManagedPolicy, AwsError> {
+    let policy = find_policy(state, db, arn)?;
+    if policy.is_aws_managed() {
+        return Err(AwsError::invalid_input(format!(
+            "Policy {arn} is an AWS managed policy and cannot be changed; create a customer managed copy instead."
+        )));
+    }
+    Ok(policy)
+}
+
+pub fn delete(state: &AppState, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    state.store.write(|db| {
+        let policy = customer_policy(state, db, arn)?;
+        if db.attachment_count(arn)? > 0 {
+            return Err(AwsError::delete_conflict(
+                "Cannot delete a policy attached to entities.",
+            ));
+        }
+        if policy.versions.len() > 1 {
+            return Err(AwsError::delete_conflict(
+                "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+            ));
+        }
+        Ok(db.delete_policy(arn)?)
+    })?;
+    Ok(None)
+}
+
+pub fn list(state: &AppState, p: &Params) -> Handled {
+    let scope = p.get("Scope").unwrap_or("All");
+    if !["All", "AWS", "Local"].contains(&scope) {
+        return Err(AwsError::constraint(
+            "Scope",
+            scope,
+            "Member must satisfy enum value set: [All, AWS, Local]",
+        ));
+    }
+    let only_attached = p.bool("OnlyAttached")?.unwrap_or(false);
+    let prefix = p.get("PathPrefix").unwrap_or("/");
+    validate::path_prefix(prefix)?;
+    let max = validate::max_items(p.int("MaxItems")?)?;
+    let start: usize = match p.get("Marker") {
+        None => 0,
+        Some(m) => m
+            .parse()
+            .map_err(|_| AwsError::invalid_input(format!("Invalid Marker: {m}")))?,
+    };
+    let listed = state.store.read(|db| {
+        let mut all = Vec::new();
+        if scope != "Local" {
+            all.extend(state.catalog.policies().cloned());
+        }
+        if scope != "AWS" {
+            all.extend(db.policies()?);
+        }
+        let mut listed = Vec::new();
+        for policy in all.into_iter().filter(|p| p.path.starts_with(prefix)) {
+            let count = db.attachment_count(&policy.arn)?;
+            if !only_attached || count > 0 {
+                listed.push((policy, count));
+            }
+        }
+        Ok(listed)
+    })?;
+    let end = (start + max).min(listed.len());
+    let mut xml = XmlWriter::new();
+    xml.open("Policies");
+    for (policy, count) in listed.get(start..end).unwrap_or_default() {
+        render::policy(&mut xml, "member", policy, *count);
+    }
+    xml.close("Policies");
+    let next = (end < listed.len()).then(|| end.to_string());
+    render::pagination(&mut xml, next.as_deref());
+    Ok(Some(xml))
+}
+
+fn no_such_version(arn: &str, version: &str) -> AwsError {
+    AwsError::no_such_entity(format!(
+        "Policy {arn} version {version} does not exist or is not attachable."
+    ))
+}
+
+pub fn get_version(state: &AppState, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let version_id = p.required("VersionId")?;
+    let policy = state.store.read(|db| find_policy(state, db, arn))?;
+    let version = policy
+        .versions
+        .iter()
+        .find(|v| v.version_id == version_id)
+        .ok_or_else(|| no_such_version(arn, version_id))?;
+    let mut xml = XmlWriter::new();
+    render::policy_version(
+        &mut xml,
+        "PolicyVersion",
+        version,
+        version.version_id == policy.default_version_id,
+        true,
+    );
+    Ok(Some(xml))
+}
+
+pub fn create_version(state: &AppState, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let document = p.required("PolicyDocument")?;
+    let set_default = p.bool("SetAsDefault")?.unwrap_or(false);
+    validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
+    documents::identity(document)?;
+    let (version, is_default) = state.store.write(|db| {
+        let mut policy = customer_policy(state, db, arn)?;
+        if policy.versions.len() >= MAX_VERSIONS {
+            return Err(AwsError::limit_exceeded(format!(
+                "A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version."
+            )));
+        }
+        let now = Utc::now();
+        let version = PolicyVersion {
+            version_id: format!("v{}", policy.next_version),
+            document: document.to_string(),
+            create_date: now,
+        };
+        policy.next_version += 1;
+        policy.update_date = now;
+        if set_default {
+            policy.default_version_id = version.version_id.clone();
+        }
+        policy.versions.push(version.clone());
+        db.put_policy(&policy)?;
+        Ok((version, set_default))
+    })?;
+    let mut xml = XmlWriter::new();
+    render::policy_version(&mut xml, "PolicyVersion", &version, is_default, false);
+    Ok(Some(xml))
+}
+
+pub fn list_versions(state: &AppState, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let policy = state.store.read(|db| find_policy(state, db, arn))?;
+    let mut xml = XmlWriter::new();
+    xml.open("Versions");
+    for version in policy.versions.iter().rev() {
+        render::policy_version(
+            &mut xml,
+            "member",
+            version,
+            version.version_id == policy.default_version_id,
+            false,
+        );
+    }
+    xml.close("Versions");
+    xml.text_element("IsTruncated", "false");
+    Ok(Some(xml))
+}
+
+pub fn delete_version(state: &AppState, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let version_id = p.required("VersionId")?;
+    state.store.write(|db| {
+        let mut policy = customer_policy(state, db, arn)?;
+        if !policy.versions.iter().any(|v| v.version_id == version_id) {
+            return Err(no_such_version(arn, version_id));
+        }
+        if policy.default_version_id == version_id {
+            return Err(AwsError::delete_conflict(
+                "Cannot delete the default version of a policy.",
+            ));
+        }
+        policy.versions.retain(|v| v.version_id != version_id);
+        Ok(db.put_policy(&policy)?)
+    })?;
+    Ok(None)
+}
+
+pub fn set_default_version(state: &AppState, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let version_id = p.required("VersionId")?;
+    state.store.write(|db| {
+        let mut policy = customer_policy(state, db, arn)?;
+        if !policy.versions.iter().any(|v| v.version_id == version_id) {
+            return Err(no_such_version(arn, version_id));
+        }
+        policy.default_version_id = version_id.to_string();
+        policy.update_date = Utc::now();
+        Ok(db.put_policy(&policy)?)
+    })?;
+    Ok(None)
+}

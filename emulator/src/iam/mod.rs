@@ -1,0 +1,94 @@
+//! IAM over the Query protocol: one handler per action, each translating parameters to state changes and
+//! records to XML.
+
+pub mod catalog;
+mod documents;
+mod managed;
+mod oidc;
+pub mod render;
+mod role_policies;
+mod roles;
+pub mod validate;
+
+pub use oidc::provider_url;
+
+use crate::app::AppState;
+use crate::error::AwsError;
+use crate::query::Params;
+use crate::state::model::ManagedPolicy;
+use crate::state::Db;
+use crate::xml::XmlWriter;
+
+/// A handler's outcome: the inner XML of `<ActionResult>`, `None` for actions without output.
+pub type Handled = Result<Option<XmlWriter>, AwsError>;
+
+type Handler = fn(&AppState, &Params) -> Handled;
+
+fn handler(action: &str) -> Option<Handler> {
+    Some(match action {
+        "CreateRole" => roles::create,
+        "GetRole" => roles::get,
+        "DeleteRole" => roles::delete,
+        "ListRoles" => roles::list,
+        "UpdateRole" => roles::update_role,
+        "UpdateRoleDescription" => roles::update_description,
+        "UpdateAssumeRolePolicy" => roles::update_assume_role_policy,
+        "TagRole" => roles::tag,
+        "UntagRole" => roles::untag,
+        "ListRoleTags" => roles::list_tags,
+        "PutRolePermissionsBoundary" => roles::put_permissions_boundary,
+        "DeleteRolePermissionsBoundary" => roles::delete_permissions_boundary,
+        "AttachRolePolicy" => role_policies::attach,
+        "DetachRolePolicy" => role_policies::detach,
+        "ListAttachedRolePolicies" => role_policies::list_attached,
+        "PutRolePolicy" => role_policies::put_inline,
+        "GetRolePolicy" => role_policies::get_inline,
+        "DeleteRolePolicy" => role_policies::delete_inline,
+        "ListRolePolicies" => role_policies::list_inline,
+        "CreatePolicy" => managed::create,
+        "GetPolicy" => managed::get,
+        "DeletePolicy" => managed::delete,
+        "ListPolicies" => managed::list,
+        "GetPolicyVersion" => managed::get_version,
+        "CreatePolicyVersion" => managed::create_version,
+        "ListPolicyVersions" => managed::list_versions,
+        "DeletePolicyVersion" => managed::delete_version,
+        "SetDefaultPolicyVersion" => managed::set_default_version,
+        "CreateOpenIDConnectProvider" => oidc::create,
+        "GetOpenIDConnectProvider" => oidc::get,
+        "ListOpenIDConnectProviders" => oidc::list,
+        "DeleteOpenIDConnectProvider" => oidc::delete,
+        "AddClientIDToOpenIDConnectProvider" => oidc::add_client_id,
+        "RemoveClientIDFromOpenIDConnectProvider" => oidc::remove_client_id,
+        "UpdateOpenIDConnectProviderThumbprint" => oidc::update_thumbprint,
+        "TagOpenIDConnectProvider" => oidc::tag,
+        "UntagOpenIDConnectProvider" => oidc::untag,
+        "ListOpenIDConnectProviderTags" => oidc::list_tags,
+        _ => return None,
+    })
+}
+
+pub fn dispatch(state: &AppState, action: &str, params: &Params) -> Handled {
+    match handler(action) {
+        Some(handle) => handle(state, params),
+        None => Err(AwsError::new(
+            "InvalidAction",
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("Could not find operation {action} for version 2010-05-08"),
+        )),
+    }
+}
+
+/// A policy by ARN, from the AWS catalog or the account's own; IAM's wording when it is not there.
+pub fn find_policy(state: &AppState, db: &Db, arn: &str) -> Result<ManagedPolicy, AwsError> {
+    if !arn.starts_with("arn:aws:iam::") || !arn.contains(":policy/") {
+        return Err(AwsError::invalid_input(format!("ARN {arn} is not valid.")));
+    }
+    let found = match state.catalog.get(arn) {
+        Some(policy) => Some(policy.clone()),
+        None => db.policy(arn)?,
+    };
+    found.ok_or_else(|| {
+        AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
+    })
+}

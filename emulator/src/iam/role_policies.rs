@@ -1,0 +1,150 @@
+//! Policies on a role: attached managed policies and inline policies.
+
+use super::render;
+use super::roles::existing;
+use super::{documents, find_policy, validate, Handled};
+use crate::app::AppState;
+use crate::error::AwsError;
+use crate::query::Params;
+use crate::state::model::InlinePolicy;
+use crate::xml::XmlWriter;
+
+/// Managed policies per role, IAM's default quota.
+pub const ATTACHED_POLICIES_QUOTA: usize = 10;
+
+pub fn attach(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let arn = p.required("PolicyArn")?;
+    state.store.write(|db| {
+        existing(db, name)?;
+        find_policy(state, db, arn)?;
+        let attached = db.attached_policies(name)?;
+        if !attached.iter().any(|a| a == arn) && attached.len() >= ATTACHED_POLICIES_QUOTA {
+            return Err(AwsError::limit_exceeded(format!(
+                "Cannot exceed quota for PoliciesPerRole: {ATTACHED_POLICIES_QUOTA}"
+            )));
+        }
+        Ok(db.attach(name, arn)?)
+    })?;
+    Ok(None)
+}
+
+pub fn detach(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let arn = p.required("PolicyArn")?;
+    state.store.write(|db| {
+        existing(db, name)?;
+        if !db.detach(name, arn)? {
+            return Err(AwsError::no_such_entity(format!(
+                "Policy {arn} was not found."
+            )));
+        }
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn list_attached(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let prefix = p.get("PathPrefix").unwrap_or("/");
+    validate::path_prefix(prefix)?;
+    let policies = state.store.read(|db| {
+        existing(db, name)?;
+        db.attached_policies(name)?
+            .iter()
+            .map(|arn| find_policy(state, db, arn))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let mut xml = XmlWriter::new();
+    xml.open("AttachedPolicies");
+    for policy in policies.iter().filter(|p| p.path.starts_with(prefix)) {
+        xml.open("member")
+            .text_element("PolicyName", &policy.name)
+            .text_element("PolicyArn", &policy.arn)
+            .close("member");
+    }
+    xml.close("AttachedPolicies");
+    xml.text_element("IsTruncated", "false");
+    Ok(Some(xml))
+}
+
+fn no_such_inline(policy_name: &str) -> AwsError {
+    AwsError::no_such_entity(format!(
+        "The role policy with name {policy_name} cannot be found."
+    ))
+}
+
+pub fn put_inline(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let policy_name = p.required("PolicyName")?;
+    validate::policy_name(policy_name)?;
+    let document = p.required("PolicyDocument")?;
+    documents::identity(document)?;
+    state.store.write(|db| {
+        let mut role = existing(db, name)?;
+        role.inline_policies.retain(|i| i.name != policy_name);
+        role.inline_policies.push(InlinePolicy {
+            name: policy_name.to_string(),
+            document: document.to_string(),
+        });
+        let total: usize = role
+            .inline_policies
+            .iter()
+            .map(|i| validate::policy_size(&i.document))
+            .sum();
+        if total > documents::INLINE_ROLE_POLICIES_QUOTA {
+            return Err(AwsError::limit_exceeded(format!(
+                "Maximum policy size of {} bytes exceeded for role {}",
+                documents::INLINE_ROLE_POLICIES_QUOTA,
+                role.name
+            )));
+        }
+        Ok(db.put_role(&role)?)
+    })?;
+    Ok(None)
+}
+
+pub fn get_inline(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let policy_name = p.required("PolicyName")?;
+    let (role_name, policy) = state.store.read(|db| {
+        let role = existing(db, name)?;
+        let policy = role
+            .inline_policies
+            .into_iter()
+            .find(|i| i.name == policy_name)
+            .ok_or_else(|| no_such_inline(policy_name))?;
+        Ok((role.name, policy))
+    })?;
+    let mut xml = XmlWriter::new();
+    xml.text_element("RoleName", &role_name)
+        .text_element("PolicyName", &policy.name)
+        .text_element("PolicyDocument", &render::encode_document(&policy.document));
+    Ok(Some(xml))
+}
+
+pub fn delete_inline(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let policy_name = p.required("PolicyName")?;
+    state.store.write(|db| {
+        let mut role = existing(db, name)?;
+        let before = role.inline_policies.len();
+        role.inline_policies.retain(|i| i.name != policy_name);
+        if role.inline_policies.len() == before {
+            return Err(no_such_inline(policy_name));
+        }
+        Ok(db.put_role(&role)?)
+    })?;
+    Ok(None)
+}
+
+pub fn list_inline(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let role = state.store.read(|db| existing(db, name))?;
+    let mut names: Vec<String> = role.inline_policies.into_iter().map(|i| i.name).collect();
+    names.sort();
+    let mut xml = XmlWriter::new();
+    render::members(&mut xml, "PolicyNames", &names);
+    xml.text_element("IsTruncated", "false");
+    Ok(Some(xml))
+}

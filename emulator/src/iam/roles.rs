@@ -1,0 +1,252 @@
+//! Role operations: the role itself, its trust policy, tags and boundary.
+
+use chrono::Utc;
+
+use super::render::{self, Detail};
+use super::{documents, find_policy, validate, Handled};
+use crate::app::AppState;
+use crate::error::AwsError;
+use crate::query::Params;
+use crate::state::model::{Role, Tag};
+use crate::state::Db;
+use crate::xml::XmlWriter;
+
+pub fn no_such_role(name: &str) -> AwsError {
+    AwsError::no_such_entity(format!("The role with name {name} cannot be found."))
+}
+
+pub fn existing(db: &Db, name: &str) -> Result<Role, AwsError> {
+    db.role(name)?.ok_or_else(|| no_such_role(name))
+}
+
+fn role_result(element: &str, role: &Role) -> XmlWriter {
+    let mut xml = XmlWriter::new();
+    render::role(&mut xml, element, role, Detail::Full);
+    xml
+}
+
+pub fn create(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    validate::role_name(name)?;
+    let document = p.required("AssumeRolePolicyDocument")?;
+    let path = p.get("Path").unwrap_or("/");
+    validate::path("Path", path)?;
+    let description = p.get("Description");
+    if let Some(d) = description {
+        validate::description(d)?;
+    }
+    let max_session_duration = p.int("MaxSessionDuration")?.unwrap_or(3600);
+    validate::max_session_duration(max_session_duration)?;
+    let tags = p.tags("Tags")?;
+    validate::tags(&tags)?;
+    if tags.len() > validate::MAX_TAGS {
+        return Err(AwsError::limit_exceeded(
+            "Cannot exceed quota for TagsPerRole: 50",
+        ));
+    }
+    let boundary = p.get("PermissionsBoundary");
+    validate::within_quota(document, "ACLSizePerRole", documents::TRUST_POLICY_QUOTA)?;
+
+    let role = state.store.write(|db| {
+        documents::trust(db, state.account_id(), document)?;
+        if let Some(arn) = boundary {
+            find_policy(state, db, arn)?;
+        }
+        if db.role(name)?.is_some() {
+            return Err(AwsError::already_exists(format!(
+                "Role with name {name} already exists."
+            )));
+        }
+        let role = Role {
+            name: name.to_string(),
+            path: path.to_string(),
+            role_id: crate::ids::role_id(),
+            arn: format!("arn:aws:iam::{}:role{}{}", state.account_id(), path, name),
+            create_date: Utc::now(),
+            assume_role_policy: document.to_string(),
+            description: description.map(str::to_string),
+            max_session_duration,
+            permissions_boundary: boundary.map(str::to_string),
+            tags: tags
+                .into_iter()
+                .map(|(key, value)| Tag { key, value })
+                .collect(),
+            inline_policies: Vec::new(),
+        };
+        db.put_role(&role)?;
+        Ok(role)
+    })?;
+    Ok(Some(role_result("Role", &role)))
+}
+
+pub fn get(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let role = state.store.read(|db| existing(db, name))?;
+    Ok(Some(role_result("Role", &role)))
+}
+
+pub fn delete(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    state.store.write(|db| {
+        let role = existing(db, name)?;
+        if !db.attached_policies(name)?.is_empty() {
+            return Err(AwsError::delete_conflict(
+                "Cannot delete entity, must detach all policies first.",
+            ));
+        }
+        if !role.inline_policies.is_empty() {
+            return Err(AwsError::delete_conflict(
+                "Cannot delete entity, must delete policies first.",
+            ));
+        }
+        db.delete_role(name)?;
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn list(state: &AppState, p: &Params) -> Handled {
+    let prefix = p.get("PathPrefix").unwrap_or("/");
+    validate::path_prefix(prefix)?;
+    let max = validate::max_items(p.int("MaxItems")?)?;
+    let page = state
+        .store
+        .read(|db| Ok(db.list_roles(prefix, p.get("Marker"), max)?))?;
+    let mut xml = XmlWriter::new();
+    xml.open("Roles");
+    for role in &page.items {
+        render::role(&mut xml, "member", role, Detail::Listing);
+    }
+    xml.close("Roles");
+    render::pagination(&mut xml, page.next_marker.as_deref());
+    Ok(Some(xml))
+}
+
+/// Applies `change` to an existing role inside one transaction.
+fn update(
+    state: &AppState,
+    name: &str,
+    change: impl FnOnce(&Db, &mut Role) -> Result<(), AwsError>,
+) -> Result<Role, AwsError> {
+    state.store.write(|db| {
+        let mut role = existing(db, name)?;
+        change(db, &mut role)?;
+        db.put_role(&role)?;
+        Ok(role)
+    })
+}
+
+pub fn update_role(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let description = p.get("Description");
+    if let Some(d) = description {
+        validate::description(d)?;
+    }
+    let duration = p.int("MaxSessionDuration")?;
+    if let Some(d) = duration {
+        validate::max_session_duration(d)?;
+    }
+    update(state, name, |_, role| {
+        if let Some(d) = description {
+            role.description = Some(d.to_string());
+        }
+        if let Some(d) = duration {
+            role.max_session_duration = d;
+        }
+        Ok(())
+    })?;
+    Ok(Some(XmlWriter::new()))
+}
+
+pub fn update_description(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let description = p.required("Description")?;
+    validate::description(description)?;
+    let role = update(state, name, |_, role| {
+        role.description = Some(description.to_string());
+        Ok(())
+    })?;
+    Ok(Some(role_result("Role", &role)))
+}
+
+pub fn update_assume_role_policy(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let document = p.required("PolicyDocument")?;
+    validate::within_quota(document, "ACLSizePerRole", documents::TRUST_POLICY_QUOTA)?;
+    update(state, name, |db, role| {
+        documents::trust(db, state.account_id(), document)?;
+        role.assume_role_policy = document.to_string();
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn put_permissions_boundary(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let arn = p.required("PermissionsBoundary")?;
+    update(state, name, |db, role| {
+        find_policy(state, db, arn)?;
+        role.permissions_boundary = Some(arn.to_string());
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn delete_permissions_boundary(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    update(state, name, |_, role| {
+        role.permissions_boundary = None;
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn tag(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let new_tags = p.tags("Tags")?;
+    validate::tags(&new_tags)?;
+    update(state, name, |_, role| {
+        merge_tags(&mut role.tags, new_tags, "TagsPerRole")
+    })?;
+    Ok(None)
+}
+
+pub fn untag(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let keys = p.list("TagKeys");
+    update(state, name, |_, role| {
+        role.tags.retain(|t| !keys.contains(&t.key));
+        Ok(())
+    })?;
+    Ok(None)
+}
+
+pub fn list_tags(state: &AppState, p: &Params) -> Handled {
+    let name = p.required("RoleName")?;
+    let role = state.store.read(|db| existing(db, name))?;
+    let mut xml = XmlWriter::new();
+    render::tags(&mut xml, &role.tags);
+    xml.text_element("IsTruncated", "false");
+    Ok(Some(xml))
+}
+
+/// Tagging an existing key replaces its value, as IAM does; the total stays within the quota.
+pub fn merge_tags(
+    tags: &mut Vec<Tag>,
+    new_tags: Vec<(String, String)>,
+    quota: &str,
+) -> Result<(), AwsError> {
+    for (key, value) in new_tags {
+        match tags.iter_mut().find(|t| t.key == key) {
+            Some(existing) => existing.value = value,
+            None => tags.push(Tag { key, value }),
+        }
+    }
+    if tags.len() > validate::MAX_TAGS {
+        return Err(AwsError::limit_exceeded(format!(
+            "Cannot exceed quota for {quota}: {}",
+            validate::MAX_TAGS
+        )));
+    }
+    Ok(())
+}

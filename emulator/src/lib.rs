@@ -1,0 +1,144 @@
+//! irsa-emulator: what AWS serves for IRSA (an OIDC issuer, IAM, STS, EKS DescribeCluster), offline.
+//!
+//! [`start`] runs the server in-process; the `irsa-emulator` binary is a thin CLI over it.
+
+pub mod admin;
+mod app;
+mod auth;
+pub mod clusters;
+pub mod config;
+mod eks;
+mod error;
+mod iam;
+mod ids;
+pub mod keys;
+mod oidc;
+mod query;
+mod server;
+pub mod state;
+mod sts;
+pub mod tls;
+mod xml;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use axum_server::tls_rustls::RustlsConfig;
+
+pub use app::AppState;
+pub use config::{AdminCredentials, Config};
+pub use error::AwsError;
+
+/// A running emulator; dropping it does not stop it, [`Emulator::shutdown`] does.
+pub struct Emulator {
+    addr: SocketAddr,
+    url: String,
+    ca_pem: Option<String>,
+    ca_path: Option<PathBuf>,
+    handle: axum_server::Handle<SocketAddr>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Emulator {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// What clients set as `AWS_ENDPOINT_URL`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// PEM of the CA clients must trust (`None` with plain HTTP).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
+    }
+
+    /// Where the CA was written, when there is a data dir (`AWS_CA_BUNDLE`).
+    pub fn ca_path(&self) -> Option<&std::path::Path> {
+        self.ca_path.as_deref()
+    }
+
+    pub async fn shutdown(self) {
+        self.handle.shutdown();
+        let _ = self.task.await;
+    }
+
+    /// Waits until the server stops (it runs until killed or shut down).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await?.context("server failed")
+    }
+}
+
+fn install_crypto_provider() {
+    // Fails only if a provider is already installed, which is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+pub async fn start(config: Config) -> anyhow::Result<Emulator> {
+    install_crypto_provider();
+    let listener = std::net::TcpListener::bind(config.listen)
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let public_url = config.public_url_for(addr);
+
+    let tls = if config.tls {
+        let material = match &config.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create data dir {}", dir.display()))?;
+                tls::load_or_create(dir, &config.hostnames)?
+            }
+            None => tls::ephemeral(&config.hostnames)?,
+        };
+        Some(material)
+    } else {
+        None
+    };
+
+    let db_path = config.data_dir.as_ref().map(|d| d.join("state.db"));
+    let store = state::Store::open(db_path.as_deref())
+        .with_context(|| format!("cannot open state in {:?}", config.data_dir))?;
+    let ca_path = match (&tls, &config.data_dir) {
+        (Some(_), Some(dir)) => Some(tls::ca_path(dir)),
+        _ => None,
+    };
+    let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+    let state = AppState::new(app::Shared {
+        store,
+        config: config.clone(),
+        catalog: iam::catalog::Catalog::builtin(),
+        public_url: public_url.clone(),
+        ca_pem: ca_pem.clone(),
+    });
+    let app = server::router(state).into_make_service();
+    let handle = axum_server::Handle::new();
+    let task = match tls {
+        Some(material) => {
+            let rustls_config = RustlsConfig::from_pem(
+                material.cert_pem.into_bytes(),
+                material.key_pem.into_bytes(),
+            )
+            .await
+            .context("invalid TLS material")?;
+            let server =
+                axum_server::from_tcp_rustls(listener, rustls_config)?.handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    tracing::info!(%addr, url = %public_url, "irsa-emulator listening");
+    Ok(Emulator {
+        addr,
+        url: public_url,
+        ca_pem,
+        ca_path,
+        handle,
+        task,
+    })
+}

@@ -1,0 +1,121 @@
+//! The one HTTP(S) endpoint every service shares, as `AWS_ENDPOINT_URL` expects: Query-protocol IAM and STS
+//! at `/`, EKS under `/clusters`, issuers under `/id/…`, the emulator's own API under `/_emulator`.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use crate::app::AppState;
+use crate::auth;
+use crate::error::AwsError;
+use crate::query::{self, Params, QueryService};
+
+/// Larger than any legal IAM request (policies are at most a few KB), small enough that a hostile client
+/// cannot make the emulator buffer much.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(query_endpoint).post(query_endpoint))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::eks::router())
+        .merge(crate::oidc::router())
+        .nest("/_emulator", crate::admin::router())
+        .with_state(state)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Service {
+    Iam,
+    Sts,
+}
+
+impl Service {
+    fn query(self) -> QueryService {
+        match self {
+            Service::Iam => query::IAM,
+            Service::Sts => query::STS,
+        }
+    }
+}
+
+/// The signing scope says which service a request is for; unsigned requests are told apart by `Version`.
+fn service_for(scope: Option<&auth::CredentialScope>, params: &Params) -> Option<Service> {
+    match scope.map(|s| s.service.as_str()) {
+        Some("iam") => return Some(Service::Iam),
+        Some("sts") => return Some(Service::Sts),
+        _ => {}
+    }
+    match params.get("Version") {
+        Some("2010-05-08") => Some(Service::Iam),
+        Some("2011-06-15") => Some(Service::Sts),
+        _ => None,
+    }
+}
+
+async fn query_endpoint(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let scope = auth::credential_scope(&parts.headers);
+    let mut params = parts
+        .uri
+        .query()
+        .map(|q| Params::parse(q.as_bytes()))
+        .unwrap_or_default();
+    if parts.method == Method::POST {
+        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(bytes) => params.merge(Params::parse(&bytes)),
+            Err(_) => {
+                let service = service_for(scope.as_ref(), &params).unwrap_or(Service::Iam);
+                let err = AwsError::new(
+                    "RequestEntityTooLarge",
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
+                );
+                return query::error(service.query(), &err);
+            }
+        }
+    } else {
+        drop::<Body>(body);
+    }
+
+    let Some(service) = service_for(scope.as_ref(), &params) else {
+        let err = AwsError::new(
+            "InvalidAction",
+            StatusCode::BAD_REQUEST,
+            "Cannot tell which service this request is for: sign it (SigV4 scope iam or sts) or send Version=2010-05-08 (IAM) / 2011-06-15 (STS)",
+        );
+        return query::error(query::IAM, &err);
+    };
+    let Some(action) = params.get("Action").map(str::to_string) else {
+        let err = AwsError::new("MissingAction", StatusCode::BAD_REQUEST, "Missing Action");
+        return query::error(service.query(), &err);
+    };
+
+    let state_for_blocking = state.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let caller = auth::authenticate(&state_for_blocking, scope.as_ref())?;
+        match service {
+            Service::Iam => crate::iam::dispatch(&state_for_blocking, &action, &params),
+            Service::Sts => crate::sts::dispatch(&state_for_blocking, &caller, &action, &params),
+        }
+        .map(|result| (action, result))
+    })
+    .await;
+    match outcome {
+        Ok(Ok((action, result))) => query::success(service.query(), &action, result),
+        Ok(Err(err)) => {
+            tracing::debug!(code = err.code, message = %err.message, "request rejected");
+            query::error(service.query(), &err)
+        }
+        Err(join_error) => {
+            tracing::error!(error = %join_error, "handler panicked");
+            query::error(
+                service.query(),
+                &AwsError::internal("the emulator failed while handling this request"),
+            )
+        }
+    }
+}

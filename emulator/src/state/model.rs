@@ -1,0 +1,108 @@
+//! The records the emulator keeps. Stored as JSON in SQLite rows keyed by their identity, so adding a field
+//! never needs a migration.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub type Tags = Vec<Tag>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Role {
+    pub name: String,
+    pub path: String,
+    pub role_id: String,
+    pub arn: String,
+    pub create_date: DateTime<Utc>,
+    /// Kept verbatim as the caller sent it: IAM returns the document the way it was written.
+    pub assume_role_policy: String,
+    pub description: Option<String>,
+    pub max_session_duration: i64,
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    #[serde(default)]
+    pub inline_policies: Vec<InlinePolicy>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManagedPolicy {
+    pub name: String,
+    pub path: String,
+    pub policy_id: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub create_date: DateTime<Utc>,
+    pub update_date: DateTime<Utc>,
+    pub default_version_id: String,
+    pub versions: Vec<PolicyVersion>,
+    /// Version ids are never reused, even after DeletePolicyVersion.
+    pub next_version: u32,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    pub version_id: String,
+    pub document: String,
+    pub create_date: DateTime<Utc>,
+}
+
+impl ManagedPolicy {
+    pub fn default_version(&self) -> Option<&PolicyVersion> {
+        self.versions
+            .iter()
+            .find(|v| v.version_id == self.default_version_id)
+    }
+
+    pub fn is_aws_managed(&self) -> bool {
+        self.arn.starts_with("arn:aws:iam::aws:policy/")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcProvider {
+    pub arn: String,
+    /// Host and path, no scheme — what IAM returns as `Url`.
+    pub url: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+    pub create_date: DateTime<Utc>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Cluster {
+    pub name: String,
+    pub arn: String,
+    pub issuer: String,
+    pub endpoint: String,
+    /// Base64 of the PEM the cluster's API server presents, as EKS returns it.
+    pub certificate_authority: String,
+    pub created_at: DateTime<Utc>,
+    pub version: String,
+    /// PKCS#8 PEM of the service-account signing key; `None` when the cluster serves its own issuer.
+    pub signing_key_pem: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+}
+
+impl Cluster {
+    /// Clusters the emulator issues tokens for; the others publish their keys at their own issuer.
+    pub fn is_external(&self) -> bool {
+        self.signing_key_pem.is_none()
+    }
+}
