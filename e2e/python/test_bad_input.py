@@ -1,0 +1,109 @@
+"""Hostile and malformed requests get proper AWS errors, never a 500, and the emulator keeps serving."""
+
+import ssl
+import urllib.parse
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+import pytest
+
+from conftest import ADMIN_KEY, ADMIN_SECRET
+
+NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
+
+
+def send(emulator, body: bytes, service="iam", sign=True, method="POST", content_type=None):
+    """Sends a raw Query-protocol request, SigV4-signed by botocore like a real client's."""
+    headers = {"Content-Type": content_type or "application/x-www-form-urlencoded; charset=utf-8"}
+    request = botocore.awsrequest.AWSRequest(method=method, url=emulator.url + "/", data=body, headers=headers)
+    if sign:
+        creds = botocore.credentials.Credentials(ADMIN_KEY, ADMIN_SECRET)
+        botocore.auth.SigV4Auth(creds, service, "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    req = urllib.request.Request(prepared.url, data=prepared.body, headers=dict(prepared.headers), method=method)
+    ctx = ssl.create_default_context(cafile=str(emulator.ca))
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+def error_code(body: str) -> str:
+    root = ET.fromstring(body)
+    code = root.find(f"{NS}Error/{NS}Code")
+    if code is None:
+        code = root.find("Error/Code")
+    assert code is not None, f"not an AWS ErrorResponse: {body[:200]}"
+    return code.text
+
+
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b"Action=NoSuchThing&Version=2010-05-08", 400, "InvalidAction"),
+        (b"Version=2010-05-08", 400, "MissingAction"),
+        (b"Action=GetRole&Version=2010-05-08", 400, "ValidationError"),
+        (b"%%%&&&==\xff\xfe&Action=GetRole&Version=2010-05-08&RoleName=%ZZ", 404, "NoSuchEntity"),
+        (b"Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7Bnope", 400,
+         "MalformedPolicyDocument"),
+        (b"Action=CreatePolicy&Version=2010-05-08&PolicyName=p&PolicyDocument=%5B%5D", 400, "MalformedPolicyDocument"),
+        (b"Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7B%7D&MaxSessionDuration=abc",
+         400, "ValidationError"),
+        (b"Action=ListRoles&Version=2010-05-08&MaxItems=0", 400, "ValidationError"),
+    ],
+)
+def test_malformed_requests_get_aws_errors(emulator, body, status, code):
+    got_status, got_body = send(emulator, body)
+    assert (got_status, error_code(got_body)) == (status, code), got_body
+
+
+def test_oversized_body_is_refused_with_an_aws_error(emulator):
+    body = b"Action=CreatePolicy&Version=2010-05-08&PolicyName=big&PolicyDocument=" + b"A" * (512 * 1024)
+    status, text = send(emulator, body)
+    assert status == 413
+    assert error_code(text) == "RequestEntityTooLarge"
+    # Still serving afterwards.
+    status, _ = send(emulator, b"Action=ListRoles&Version=2010-05-08")
+    assert status == 200
+
+
+def test_policy_over_quota_is_limit_exceeded(emulator):
+    statement = '{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::%s"}'
+    doc = '{"Version":"2012-10-17","Statement":[%s]}' % ",".join(statement % ("b" * 60 + str(i)) for i in range(100))
+    body = "Action=CreatePolicy&Version=2010-05-08&PolicyName=huge&PolicyDocument=" + urllib.parse.quote(doc)
+    status, text = send(emulator, body.encode())
+    assert (status, error_code(text)) == (409, "LimitExceeded"), text
+
+
+def test_unsigned_iam_request_is_refused(emulator):
+    status, text = send(emulator, b"Action=ListRoles&Version=2010-05-08", sign=False)
+    assert status == 403
+    assert error_code(text) == "MissingAuthenticationToken"
+
+
+def test_unknown_access_key_is_refused(emulator):
+    import boto3
+
+    iam = boto3.client(
+        "iam", endpoint_url=emulator.url, verify=str(emulator.ca), region_name="us-east-1",
+        aws_access_key_id="AKIAUNKNOWNUNKNOWN00", aws_secret_access_key="x" * 40,
+    )
+    with pytest.raises(Exception) as err:
+        iam.list_roles()
+    assert "InvalidClientTokenId" in str(err.value)
+
+
+def test_not_found_paths_and_methods_are_not_500(emulator):
+    ctx = ssl.create_default_context(cafile=str(emulator.ca))
+    for path in ["/nope", "/clusters/x/y", "/id/ZZZ/keys", "/id/ZZZ/.well-known/openid-configuration"]:
+        try:
+            with urllib.request.urlopen(emulator.url + path, context=ctx, timeout=5) as r:
+                status = r.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        assert 400 <= status < 500, (path, status)

@@ -1,0 +1,11 @@
+//! End-to-end test helpers.
+//!
+//! [`controlplane`] runs a real, node-less Kubernetes control plane (etcd +
+//! kube-apiserver built from `e2e/controlplane/`, like controller-runtime's
+//! envtest) configured as an IRSA service-account issuer.
+
+pub mod controlplane;
+
+pub use controlplane::{
+    apiserver_issuer_args, apiserver_issuer_flags, ControlPlane, ControlPlaneConfig, STS_AUDIENCE,
+};

@@ -1,0 +1,204 @@
+//! Shared by the integration tests: an emulator started in-process over HTTPS and AWS SDK clients that
+//! trust only its CA, as a user's would after `eval "$(irsa-emulator env)"`.
+#![allow(dead_code)]
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use irsa_emulator::{config, Config, Emulator};
+
+pub async fn start() -> Emulator {
+    irsa_emulator::start(Config::ephemeral())
+        .await
+        .expect("emulator starts")
+}
+
+pub fn admin_credentials() -> Credentials {
+    Credentials::new(
+        config::DEFAULT_ADMIN_ACCESS_KEY_ID,
+        config::DEFAULT_ADMIN_SECRET_ACCESS_KEY,
+        None,
+        None,
+        "irsa-emulator-tests",
+    )
+}
+
+pub fn sdk_config(emulator: &Emulator) -> SdkConfig {
+    sdk_config_with(emulator, admin_credentials())
+}
+
+pub fn sdk_config_with(emulator: &Emulator, credentials: Credentials) -> SdkConfig {
+    let ca = emulator.ca_pem().expect("tests run over HTTPS");
+    let trust = TrustStore::empty().with_pem_certificate(ca.as_bytes());
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .expect("tls context"),
+        )
+        .build_https();
+    SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(emulator.url())
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+        .http_client(http_client)
+        .build()
+}
+
+pub fn iam(emulator: &Emulator) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&sdk_config(emulator))
+}
+
+pub fn eks(emulator: &Emulator) -> aws_sdk_eks::Client {
+    aws_sdk_eks::Client::new(&sdk_config(emulator))
+}
+
+/// The error code of a failed SDK call, e.g. "NoSuchEntity".
+pub fn code<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .unwrap_or("<not a service error>")
+        .to_string()
+}
+
+/// Creates a cluster through the admin API, as `irsa-emulator cluster create` does.
+pub async fn create_cluster(emulator: &Emulator, name: &str) -> irsa_emulator::admin::ClusterInfo {
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!("{}/_emulator/clusters", emulator.url()))
+        .bearer_auth(config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await
+        .expect("admin API reachable");
+    assert_eq!(response.status(), 201, "cluster {name} created");
+    response.json().await.expect("cluster info")
+}
+
+/// The eksctl-shaped trust policy for `system:serviceaccount:<ns>:<sa>` on `issuer`.
+pub fn trust_policy(issuer: &str, namespace: &str, service_account: &str) -> String {
+    irsa_policy::irsa_trust_policy(
+        config::DEFAULT_ACCOUNT_ID,
+        issuer,
+        namespace,
+        service_account,
+        "sts.amazonaws.com",
+        None,
+    )
+    .to_string()
+}
+
+/// The error message of a failed SDK call ("" when there is none).
+pub fn message<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>) -> String
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.message())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A trust policy with a service principal: valid without any OIDC provider in the account.
+pub fn service_trust_policy() -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": "ec2.amazonaws.com" },
+            "Action": "sts:AssumeRole"
+        }]
+    })
+    .to_string()
+}
+
+/// A small identity policy allowing `action` on every resource.
+pub fn identity_policy(action: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": action, "Resource": "*" }]
+    })
+    .to_string()
+}
+
+/// IAM returns policy documents URL-encoded: decode and parse as JSON.
+pub fn decode_document(encoded: &str) -> serde_json::Value {
+    let decoded = percent_encoding::percent_decode_str(encoded)
+        .decode_utf8()
+        .expect("URL-encoded UTF-8");
+    serde_json::from_str(&decoded).expect("policy document is JSON")
+}
+
+/// The JSON value of a document as it was sent.
+pub fn json(document: &str) -> serde_json::Value {
+    serde_json::from_str(document).expect("test document is JSON")
+}
+
+/// Creates a role with a service trust policy and defaults.
+pub async fn create_role(iam: &aws_sdk_iam::Client, name: &str) -> aws_sdk_iam::types::Role {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(service_trust_policy())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateRole {name}: {e:?}"))
+        .role
+        .expect("CreateRole returns the role")
+}
+
+/// Creates a customer managed policy and returns its ARN.
+pub async fn create_policy(iam: &aws_sdk_iam::Client, name: &str, document: &str) -> String {
+    iam.create_policy()
+        .policy_name(name)
+        .policy_document(document)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreatePolicy {name}: {e:?}"))
+        .policy
+        .and_then(|p| p.arn)
+        .expect("CreatePolicy returns the ARN")
+}
+
+/// A reqwest client that trusts only the emulator's CA.
+pub fn http_client(emulator: &Emulator) -> reqwest::Client {
+    reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap()
+}
+
+/// Creates a cluster through the admin API from a full request body (endpoint, CA, external issuer…).
+pub async fn create_cluster_with(
+    emulator: &Emulator,
+    body: serde_json::Value,
+) -> irsa_emulator::admin::ClusterInfo {
+    let response = http_client(emulator)
+        .post(format!("{}/_emulator/clusters", emulator.url()))
+        .bearer_auth(config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
+        .json(&body)
+        .send()
+        .await
+        .expect("admin API reachable");
+    assert_eq!(response.status(), 201, "cluster {body} created");
+    response.json().await.expect("cluster info")
+}
+
+/// The ARN IAM gives the OIDC provider for `issuer` in the default account.
+pub fn provider_arn(issuer: &str) -> String {
+    format!(
+        "arn:aws:iam::{}:oidc-provider/{}",
+        config::DEFAULT_ACCOUNT_ID,
+        issuer.trim_start_matches("https://")
+    )
+}
