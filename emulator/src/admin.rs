@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 
@@ -19,6 +19,53 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clusters", get(list).post(create))
         .route("/clusters/{name}", delete(remove))
+        .route("/clusters/{name}/token", post(token))
+        .route("/audit", get(audit_events))
+}
+
+/// Mints the token the cluster's API server would issue (`irsa-emulator token`).
+async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Json(request): Json<crate::tokens::TokenRequest>,
+) -> Response {
+    let result = authorize(&state, &headers).and_then(|_| {
+        let cluster = state
+            .store
+            .read(|db| Ok(db.cluster(&name)?))?
+            .ok_or_else(|| {
+                AwsError::new(
+                    "ResourceNotFoundException",
+                    StatusCode::NOT_FOUND,
+                    format!("No cluster found for name: {name}."),
+                )
+            })?;
+        crate::tokens::mint(&cluster, &request)
+    });
+    match result {
+        Ok(token) => Json(serde_json::json!({ "token": token })).into_response(),
+        Err(e) => rest_error(&e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    since: u64,
+}
+
+async fn audit_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<AuditQuery>,
+) -> Response {
+    match authorize(&state, &headers) {
+        Ok(()) => {
+            Json(serde_json::json!({ "events": state.audit.since(query.since) })).into_response()
+        }
+        Err(e) => rest_error(&e),
+    }
 }
 
 /// What the CLI needs to configure an API server as this cluster's issuer.

@@ -2,8 +2,11 @@
 
 use std::sync::Arc;
 
+use crate::audit::Audit;
+use crate::auth::SessionKeys;
 use crate::config::Config;
 use crate::iam::catalog::Catalog;
+use crate::jwks::JwksCache;
 use crate::state::Store;
 
 #[derive(Clone)]
@@ -17,6 +20,9 @@ pub struct Shared {
     pub public_url: String,
     /// PEM of the CA that signed the serving certificate (`None` with `--http`).
     pub ca_pem: Option<String>,
+    pub sessions: SessionKeys,
+    pub audit: Audit,
+    pub jwks: JwksCache,
 }
 
 impl AppState {

@@ -24,6 +24,9 @@ pub struct Config {
     pub admin: AdminCredentials,
     /// Base URL issuers and endpoints are minted under; derived from `listen` when not given.
     pub public_url: Option<String>,
+    /// The cluster whose ServiceAccounts the pod identity webhook (`POST /mutate`) reads; `None` admits
+    /// every pod unchanged.
+    pub kubeconfig: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +56,7 @@ impl Config {
             hostnames: Vec::new(),
             admin: AdminCredentials::default(),
             public_url: None,
+            kubeconfig: None,
         }
     }
 

@@ -1,7 +1,7 @@
 //! EKS over REST-JSON: DescribeCluster and ListClusters, the two calls IRSA tooling makes.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::extract::{OriginalUri, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -50,7 +50,48 @@ fn account_of(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or_default()
 }
 
-async fn describe_cluster(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+/// EKS calls are SigV4-signed GETs; the caller must be verified and allowed `eks:<action>` on `resource`.
+fn authorize(
+    state: &AppState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    action: &str,
+    resource: &str,
+) -> Result<(), AwsError> {
+    let signed = crate::auth::SignedRequest {
+        method: Method::GET.as_str(),
+        path_and_query: uri.path_and_query().map_or("/", |p| p.as_str()),
+        authority: uri.authority().map(|a| a.as_str()),
+        headers,
+        body: b"",
+    };
+    let caller = crate::auth::authenticate(state, &signed)?;
+    crate::authz::authorize(state, &caller, action, resource)
+}
+
+fn cluster_arn(state: &AppState, name: &str) -> String {
+    format!(
+        "arn:aws:eks:{}:{}:cluster/{name}",
+        state.config.region,
+        state.account_id()
+    )
+}
+
+async fn describe_cluster(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if let Err(e) = authorize(
+        &state,
+        &uri,
+        &headers,
+        "eks:DescribeCluster",
+        &cluster_arn(&state, &name),
+    ) {
+        return rest_error(&e);
+    }
     match state.store.read(|db| Ok(db.cluster(&name)?)) {
         Ok(Some(cluster)) => {
             Json(serde_json::json!({ "cluster": cluster_json(&cluster) })).into_response()

@@ -4,13 +4,16 @@
 
 pub mod admin;
 mod app;
+pub mod audit;
 mod auth;
+mod authz;
 pub mod clusters;
 pub mod config;
 mod eks;
 mod error;
 mod iam;
 mod ids;
+mod jwks;
 pub mod keys;
 mod oidc;
 mod query;
@@ -18,6 +21,8 @@ mod server;
 pub mod state;
 mod sts;
 pub mod tls;
+pub mod tokens;
+pub mod webhook;
 mod xml;
 
 use std::net::SocketAddr;
@@ -71,7 +76,8 @@ impl Emulator {
     }
 }
 
-fn install_crypto_provider() {
+/// Selects rustls' crypto (ring) once per process; every TLS client and server in the crate relies on it.
+pub fn install_crypto_provider() {
     // Fails only if a provider is already installed, which is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
@@ -106,14 +112,24 @@ pub async fn start(config: Config) -> anyhow::Result<Emulator> {
         _ => None,
     };
     let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+    let sessions = auth::SessionKeys::load_or_create(&store)
+        .map_err(|e| anyhow::anyhow!("cannot load the session key: {}", e.message))?;
+    let audit = audit::Audit::new(config.data_dir.as_ref().map(|d| d.join("audit.log")));
+    let jwks = jwks::JwksCache::new(ca_pem.as_deref());
     let state = AppState::new(app::Shared {
+        sessions,
+        audit,
+        jwks,
         store,
         config: config.clone(),
         catalog: iam::catalog::Catalog::builtin(),
         public_url: public_url.clone(),
         ca_pem: ca_pem.clone(),
     });
-    let app = server::router(state).into_make_service();
+    let webhook = webhook::Webhook::start(&config, &public_url, ca_pem.as_deref()).await?;
+    let app = server::router(state)
+        .merge(webhook::router(webhook))
+        .into_make_service();
     let handle = axum_server::Handle::new();
     let task = match tls {
         Some(material) => {

@@ -43,8 +43,8 @@ impl Service {
 }
 
 /// The signing scope says which service a request is for; unsigned requests are told apart by `Version`.
-fn service_for(scope: Option<&auth::CredentialScope>, params: &Params) -> Option<Service> {
-    match scope.map(|s| s.service.as_str()) {
+fn service_for(auth: Option<&auth::Authorization>, params: &Params) -> Option<Service> {
+    match auth.map(|a| a.service.as_str()) {
         Some("iam") => return Some(Service::Iam),
         Some("sts") => return Some(Service::Sts),
         _ => {}
@@ -58,17 +58,17 @@ fn service_for(scope: Option<&auth::CredentialScope>, params: &Params) -> Option
 
 async fn query_endpoint(State(state): State<AppState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let scope = auth::credential_scope(&parts.headers);
+    let auth_header = auth::authorization(&parts.headers);
     let mut params = parts
         .uri
         .query()
         .map(|q| Params::parse(q.as_bytes()))
         .unwrap_or_default();
-    if parts.method == Method::POST {
+    let body = if parts.method == Method::POST {
         match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-            Ok(bytes) => params.merge(Params::parse(&bytes)),
+            Ok(bytes) => bytes,
             Err(_) => {
-                let service = service_for(scope.as_ref(), &params).unwrap_or(Service::Iam);
+                let service = service_for(auth_header.as_ref(), &params).unwrap_or(Service::Iam);
                 let err = AwsError::new(
                     "RequestEntityTooLarge",
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -79,9 +79,11 @@ async fn query_endpoint(State(state): State<AppState>, request: Request) -> Resp
         }
     } else {
         drop::<Body>(body);
-    }
+        Default::default()
+    };
+    params.merge(Params::parse(&body));
 
-    let Some(service) = service_for(scope.as_ref(), &params) else {
+    let Some(service) = service_for(auth_header.as_ref(), &params) else {
         let err = AwsError::new(
             "InvalidAction",
             StatusCode::BAD_REQUEST,
@@ -94,28 +96,48 @@ async fn query_endpoint(State(state): State<AppState>, request: Request) -> Resp
         return query::error(service.query(), &err);
     };
 
-    let state_for_blocking = state.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let caller = auth::authenticate(&state_for_blocking, scope.as_ref())?;
-        match service {
-            Service::Iam => crate::iam::dispatch(&state_for_blocking, &action, &params),
-            Service::Sts => crate::sts::dispatch(&state_for_blocking, &caller, &action, &params),
+    let unsigned_allowed = service == Service::Sts && crate::sts::is_unsigned(&action);
+    let caller = if unsigned_allowed && auth_header.is_none() {
+        None
+    } else {
+        let signed = auth::SignedRequest {
+            method: parts.method.as_str(),
+            path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+            authority: parts.uri.authority().map(|a| a.as_str()),
+            headers: &parts.headers,
+            body: &body,
+        };
+        match auth::authenticate(&state, &signed) {
+            Ok(caller) => Some(caller),
+            Err(err) => return query::error(service.query(), &err),
         }
-        .map(|result| (action, result))
-    })
-    .await;
+    };
+
+    let outcome = match service {
+        Service::Sts => crate::sts::dispatch(&state, caller.as_ref(), &action, &params).await,
+        Service::Iam => {
+            let state = state.clone();
+            let action = action.clone();
+            tokio::task::spawn_blocking(move || {
+                let caller = caller.ok_or_else(auth::missing_authentication)?;
+                let resource = crate::iam::resource_for(&state, &action, &params);
+                crate::authz::authorize(&state, &caller, &format!("iam:{action}"), &resource)?;
+                crate::iam::dispatch(&state, &action, &params)
+            })
+            .await
+            .unwrap_or_else(|join_error| {
+                tracing::error!(error = %join_error, "handler panicked");
+                Err(AwsError::internal(
+                    "the emulator failed while handling this request",
+                ))
+            })
+        }
+    };
     match outcome {
-        Ok(Ok((action, result))) => query::success(service.query(), &action, result),
-        Ok(Err(err)) => {
+        Ok(result) => query::success(service.query(), &action, result),
+        Err(err) => {
             tracing::debug!(code = err.code, message = %err.message, "request rejected");
             query::error(service.query(), &err)
-        }
-        Err(join_error) => {
-            tracing::error!(error = %join_error, "handler panicked");
-            query::error(
-                service.query(),
-                &AwsError::internal("the emulator failed while handling this request"),
-            )
         }
     }
 }

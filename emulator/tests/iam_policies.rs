@@ -107,7 +107,7 @@ async fn attach_list_and_detach_role_policies() {
         .send()
         .await
         .expect("DetachRolePolicy");
-    assert_eq!(attached_arns(&iam, "worker").await, [mine.clone()]);
+    assert_eq!(attached_arns(&iam, "worker").await, [mine.as_str()]);
     assert_eq!(attachment_count(&iam, S3_READ).await, 0);
 
     let err = iam
@@ -236,7 +236,12 @@ async fn inline_role_policies() {
     })
     .to_string();
 
-    let listed = iam.list_role_policies().role_name("inliner").send().await.unwrap();
+    let listed = iam
+        .list_role_policies()
+        .role_name("inliner")
+        .send()
+        .await
+        .unwrap();
     assert!(listed.policy_names().is_empty());
     assert!(!listed.is_truncated());
 
@@ -289,7 +294,12 @@ async fn inline_role_policies() {
         common::json(&replacement)
     );
 
-    let listed = iam.list_role_policies().role_name("inliner").send().await.unwrap();
+    let listed = iam
+        .list_role_policies()
+        .role_name("inliner")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.policy_names(), ["alpha", "zeta"]);
 
     iam.delete_role_policy()
@@ -298,7 +308,12 @@ async fn inline_role_policies() {
         .send()
         .await
         .expect("DeleteRolePolicy");
-    let listed = iam.list_role_policies().role_name("inliner").send().await.unwrap();
+    let listed = iam
+        .list_role_policies()
+        .role_name("inliner")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.policy_names(), ["alpha"]);
 
     let err = iam
@@ -373,7 +388,10 @@ async fn inline_policy_documents_are_validated() {
             .policy_document(document)
     };
 
-    let err = put("{\"Version\": \"2012-10-17\"".into()).send().await.unwrap_err();
+    let err = put("{\"Version\": \"2012-10-17\"".into())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "MalformedPolicyDocument");
     assert_eq!(message(&err), "Syntax errors in policy.");
 
@@ -412,8 +430,16 @@ async fn inline_policy_documents_are_validated() {
     assert_eq!(code(&err), "ValidationError");
     assert!(message(&err).contains("'policyName'"), "{}", message(&err));
 
-    let listed = iam.list_role_policies().role_name("strict").send().await.unwrap();
-    assert!(listed.policy_names().is_empty(), "rejected policies are not stored");
+    let listed = iam
+        .list_role_policies()
+        .role_name("strict")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        listed.policy_names().is_empty(),
+        "rejected policies are not stored"
+    );
     emulator.shutdown().await;
 }
 
@@ -471,7 +497,10 @@ async fn customer_managed_policy_lifecycle() {
         .unwrap();
     assert_eq!(v1.version_id(), Some("v1"));
     assert!(v1.is_default_version());
-    assert_eq!(common::decode_document(v1.document().unwrap()), common::json(&document));
+    assert_eq!(
+        common::decode_document(v1.document().unwrap()),
+        common::json(&document)
+    );
 
     // Names are unique case-insensitively, whatever the path.
     let err = iam
@@ -500,9 +529,17 @@ async fn customer_managed_policy_lifecycle() {
     }
     assert_eq!(attachment_count(&iam, &arn).await, 2);
 
-    let err = iam.delete_policy().policy_arn(&arn).send().await.unwrap_err();
+    let err = iam
+        .delete_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "DeleteConflict");
-    assert_eq!(message(&err), "Cannot delete a policy attached to entities.");
+    assert_eq!(
+        message(&err),
+        "Cannot delete a policy attached to entities."
+    );
 
     for role in ["r1", "r2"] {
         iam.detach_role_policy()
@@ -521,7 +558,12 @@ async fn customer_managed_policy_lifecycle() {
         .send()
         .await
         .unwrap();
-    let err = iam.delete_policy().policy_arn(&arn).send().await.unwrap_err();
+    let err = iam
+        .delete_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "DeleteConflict");
     assert!(
         message(&err).starts_with("This policy has more than one version."),
@@ -546,7 +588,12 @@ async fn customer_managed_policy_lifecycle() {
         message(&err),
         format!("Policy {arn} does not exist or is not attachable.")
     );
-    let err = iam.delete_policy().policy_arn(&arn).send().await.unwrap_err();
+    let err = iam
+        .delete_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "NoSuchEntity");
 
     // The name is free again.
@@ -576,7 +623,10 @@ async fn create_policy_validation() {
             "Resource": "*"
         }]
     });
-    let err = create("bad", principal.to_string()).send().await.unwrap_err();
+    let err = create("bad", principal.to_string())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "MalformedPolicyDocument");
     assert_eq!(
         message(&err),
@@ -622,7 +672,8 @@ async fn create_policy_validation() {
 async fn policy_versions() {
     let emulator = common::start().await;
     let iam = common::iam(&emulator);
-    let arn = common::create_policy(&iam, "versioned", &common::identity_policy("s3:GetObject")).await;
+    let arn =
+        common::create_policy(&iam, "versioned", &common::identity_policy("s3:GetObject")).await;
 
     let v2_doc = common::identity_policy("s3:PutObject");
     let v2 = iam
@@ -637,7 +688,14 @@ async fn policy_versions() {
     assert_eq!(v2.version_id(), Some("v2"));
     assert!(!v2.is_default_version());
     assert!(v2.create_date().is_some());
-    let policy = iam.get_policy().policy_arn(&arn).send().await.unwrap().policy.unwrap();
+    let policy = iam
+        .get_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
     assert_eq!(policy.default_version_id(), Some("v1"));
 
     let v3 = iam
@@ -652,7 +710,14 @@ async fn policy_versions() {
         .unwrap();
     assert_eq!(v3.version_id(), Some("v3"));
     assert!(v3.is_default_version());
-    let policy = iam.get_policy().policy_arn(&arn).send().await.unwrap().policy.unwrap();
+    let policy = iam
+        .get_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
     assert_eq!(policy.default_version_id(), Some("v3"));
 
     let got = iam
@@ -665,7 +730,10 @@ async fn policy_versions() {
         .policy_version
         .unwrap();
     assert!(!got.is_default_version());
-    assert_eq!(common::decode_document(got.document().unwrap()), common::json(&v2_doc));
+    assert_eq!(
+        common::decode_document(got.document().unwrap()),
+        common::json(&v2_doc)
+    );
 
     for i in 4..=5 {
         iam.create_policy_version()
@@ -696,7 +764,11 @@ async fn policy_versions() {
         .await
         .expect("ListPolicyVersions");
     assert!(!listed.is_truncated());
-    let mut ids: Vec<&str> = listed.versions().iter().map(|v| v.version_id().unwrap()).collect();
+    let mut ids: Vec<&str> = listed
+        .versions()
+        .iter()
+        .map(|v| v.version_id().unwrap())
+        .collect();
     ids.sort();
     assert_eq!(ids, ["v1", "v2", "v3", "v4", "v5"]);
     let defaults: Vec<&str> = listed
@@ -719,7 +791,10 @@ async fn policy_versions() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "DeleteConflict");
-    assert_eq!(message(&err), "Cannot delete the default version of a policy.");
+    assert_eq!(
+        message(&err),
+        "Cannot delete the default version of a policy."
+    );
 
     iam.set_default_policy_version()
         .policy_arn(&arn)
@@ -727,7 +802,14 @@ async fn policy_versions() {
         .send()
         .await
         .expect("SetDefaultPolicyVersion");
-    let policy = iam.get_policy().policy_arn(&arn).send().await.unwrap().policy.unwrap();
+    let policy = iam
+        .get_policy()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
     assert_eq!(policy.default_version_id(), Some("v1"));
     let v1 = iam
         .get_policy_version()
@@ -839,7 +921,14 @@ async fn aws_managed_policies_are_readable_and_attachable_but_not_modifiable() {
     assert!(policy.policy_id().unwrap().starts_with("ANPA"));
     let default_version = policy.default_version_id().unwrap().to_string();
     // The id is stable: the same on a second read.
-    let again = iam.get_policy().policy_arn(S3_READ).send().await.unwrap().policy.unwrap();
+    let again = iam
+        .get_policy()
+        .policy_arn(S3_READ)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
     assert_eq!(again.policy_id(), policy.policy_id());
 
     let version = iam
@@ -856,7 +945,12 @@ async fn aws_managed_policies_are_readable_and_attachable_but_not_modifiable() {
     let text = document.to_string();
     assert!(text.contains("s3:Get*"), "{text}");
     assert!(text.contains("s3:List*"), "{text}");
-    let versions = iam.list_policy_versions().policy_arn(S3_READ).send().await.unwrap();
+    let versions = iam
+        .list_policy_versions()
+        .policy_arn(S3_READ)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(versions.versions().len(), 1);
 
     common::create_role(&iam, "consumer").await;
@@ -870,7 +964,11 @@ async fn aws_managed_policies_are_readable_and_attachable_but_not_modifiable() {
 
     let unmodifiable = |err: String| assert_eq!(err, "InvalidInput");
     unmodifiable(code(
-        &iam.delete_policy().policy_arn(S3_READ).send().await.unwrap_err(),
+        &iam.delete_policy()
+            .policy_arn(S3_READ)
+            .send()
+            .await
+            .unwrap_err(),
     ));
     iam.detach_role_policy()
         .role_name("consumer")
@@ -879,7 +977,11 @@ async fn aws_managed_policies_are_readable_and_attachable_but_not_modifiable() {
         .await
         .unwrap();
     unmodifiable(code(
-        &iam.delete_policy().policy_arn(S3_READ).send().await.unwrap_err(),
+        &iam.delete_policy()
+            .policy_arn(S3_READ)
+            .send()
+            .await
+            .unwrap_err(),
     ));
     unmodifiable(code(
         &iam.create_policy_version()
@@ -906,7 +1008,14 @@ async fn aws_managed_policies_are_readable_and_attachable_but_not_modifiable() {
             .unwrap_err(),
     ));
     // Still there, unchanged.
-    let after = iam.get_policy().policy_arn(S3_READ).send().await.unwrap().policy.unwrap();
+    let after = iam
+        .get_policy()
+        .policy_arn(S3_READ)
+        .send()
+        .await
+        .unwrap()
+        .policy
+        .unwrap();
     assert_eq!(after.default_version_id(), Some(default_version.as_str()));
     emulator.shutdown().await;
 }
@@ -929,30 +1038,57 @@ async fn list_policies_by_scope_attachment_and_page() {
         .await
         .expect("ListPolicies Scope=AWS");
     let aws_names = names(&aws);
-    for required in ["AmazonS3ReadOnlyAccess", "AmazonEC2ContainerRegistryReadOnly", "AdministratorAccess"] {
-        assert!(aws_names.iter().any(|n| n == required), "{required} in {aws_names:?}");
+    for required in [
+        "AmazonS3ReadOnlyAccess",
+        "AmazonEC2ContainerRegistryReadOnly",
+        "AdministratorAccess",
+    ] {
+        assert!(
+            aws_names.iter().any(|n| n == required),
+            "{required} in {aws_names:?}"
+        );
     }
     assert!(aws
         .policies()
         .iter()
         .all(|p| p.arn().unwrap().starts_with("arn:aws:iam::aws:policy/")));
 
-    let local = iam.list_policies().scope(PolicyScopeType::Local).send().await.unwrap();
+    let local = iam
+        .list_policies()
+        .scope(PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
     assert!(local.policies().is_empty());
 
     let mine = common::create_policy(&iam, "local-one", &common::identity_policy("s3:*")).await;
     common::create_policy(&iam, "local-two", &common::identity_policy("s3:*")).await;
-    let local = iam.list_policies().scope(PolicyScopeType::Local).send().await.unwrap();
+    let local = iam
+        .list_policies()
+        .scope(PolicyScopeType::Local)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(names(&local), ["local-one", "local-two"]);
     assert!(!local.is_truncated());
 
     let all = iam.list_policies().send().await.unwrap();
     assert_eq!(all.policies().len(), aws_names.len() + 2);
-    let all_scoped = iam.list_policies().scope(PolicyScopeType::All).send().await.unwrap();
+    let all_scoped = iam
+        .list_policies()
+        .scope(PolicyScopeType::All)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(names(&all_scoped), names(&all));
 
     // OnlyAttached.
-    let attached = iam.list_policies().only_attached(true).send().await.unwrap();
+    let attached = iam
+        .list_policies()
+        .only_attached(true)
+        .send()
+        .await
+        .unwrap();
     assert!(attached.policies().is_empty());
     common::create_role(&iam, "attacher").await;
     for arn in [mine.as_str(), ECR_READ] {
@@ -963,10 +1099,18 @@ async fn list_policies_by_scope_attachment_and_page() {
             .await
             .unwrap();
     }
-    let attached = iam.list_policies().only_attached(true).send().await.unwrap();
+    let attached = iam
+        .list_policies()
+        .only_attached(true)
+        .send()
+        .await
+        .unwrap();
     let mut attached_names = names(&attached);
     attached_names.sort();
-    assert_eq!(attached_names, ["AmazonEC2ContainerRegistryReadOnly", "local-one"]);
+    assert_eq!(
+        attached_names,
+        ["AmazonEC2ContainerRegistryReadOnly", "local-one"]
+    );
     assert!(attached
         .policies()
         .iter()
@@ -1013,7 +1157,12 @@ async fn list_policies_by_scope_attachment_and_page() {
     assert_eq!(paged, names(&all));
     assert_eq!(pages, all.policies().len().div_ceil(4));
 
-    let err = iam.list_policies().max_items(1001).send().await.unwrap_err();
+    let err = iam
+        .list_policies()
+        .max_items(1001)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "ValidationError");
     emulator.shutdown().await;
 }

@@ -35,7 +35,11 @@ async fn create_get_and_delete_a_role() {
         created.arn(),
         format!("arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/team-a/app-role")
     );
-    assert!(created.role_id().starts_with("AROA"), "{}", created.role_id());
+    assert!(
+        created.role_id().starts_with("AROA"),
+        "{}",
+        created.role_id()
+    );
     assert_eq!(created.role_id().len(), 21);
     assert_eq!(created.description(), Some("the app's role"));
     assert_eq!(created.max_session_duration(), Some(7200));
@@ -45,7 +49,11 @@ async fn create_get_and_delete_a_role() {
     );
     assert_eq!(created.tags(), &[tag("team", "a")]);
     let age = now_secs() - created.create_date().secs();
-    assert!((-5..60).contains(&age), "CreateDate {:?}", created.create_date());
+    assert!(
+        (-5..60).contains(&age),
+        "CreateDate {:?}",
+        created.create_date()
+    );
 
     let got = iam
         .get_role()
@@ -158,7 +166,12 @@ async fn delete_role_conflicts_while_policies_exist() {
         .send()
         .await
         .expect("AttachRolePolicy");
-    let err = iam.delete_role().role_name("busy").send().await.unwrap_err();
+    let err = iam
+        .delete_role()
+        .role_name("busy")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "DeleteConflict");
     assert_eq!(
         message(&err),
@@ -178,7 +191,12 @@ async fn delete_role_conflicts_while_policies_exist() {
         .send()
         .await
         .expect("PutRolePolicy");
-    let err = iam.delete_role().role_name("busy").send().await.unwrap_err();
+    let err = iam
+        .delete_role()
+        .role_name("busy")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "DeleteConflict");
     assert_eq!(
         message(&err),
@@ -220,7 +238,11 @@ async fn list_roles_paginates_in_name_order() {
             .send()
             .await
             .expect("ListRoles");
-        let names: Vec<String> = page.roles().iter().map(|r| r.role_name().to_string()).collect();
+        let names: Vec<String> = page
+            .roles()
+            .iter()
+            .map(|r| r.role_name().to_string())
+            .collect();
         assert_eq!(page.is_truncated(), page.marker().is_some());
         pages.push(names);
         match page.marker() {
@@ -296,12 +318,22 @@ async fn list_roles_filters_by_path_prefix() {
     assert_eq!(names(team), ["a1", "a2", "b1"]);
     let all = iam.list_roles().path_prefix("/").send().await.unwrap();
     assert_eq!(names(all), ["a1", "a2", "b1", "root"]);
-    let none = iam.list_roles().path_prefix("/nobody/").send().await.unwrap();
+    let none = iam
+        .list_roles()
+        .path_prefix("/nobody/")
+        .send()
+        .await
+        .unwrap();
     assert!(none.roles().is_empty());
     assert!(!none.is_truncated());
 
     // Listings carry the role's main fields, trust policy included.
-    let listed = iam.list_roles().path_prefix("/team-b/").send().await.unwrap();
+    let listed = iam
+        .list_roles()
+        .path_prefix("/team-b/")
+        .send()
+        .await
+        .unwrap();
     let b1 = &listed.roles()[0];
     assert_eq!(b1.path(), "/team-b/");
     assert_eq!(
@@ -336,7 +368,14 @@ async fn update_role_and_description() {
         .send()
         .await
         .expect("UpdateRole");
-    let role = iam.get_role().role_name("upd").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("upd")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     assert_eq!(role.description(), Some("first"));
     assert_eq!(role.max_session_duration(), Some(43200));
 
@@ -347,7 +386,14 @@ async fn update_role_and_description() {
         .send()
         .await
         .expect("UpdateRole duration only");
-    let role = iam.get_role().role_name("upd").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("upd")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     assert_eq!(role.description(), Some("first"));
     assert_eq!(role.max_session_duration(), Some(3600));
 
@@ -373,7 +419,11 @@ async fn update_role_and_description() {
             .await
             .unwrap_err();
         assert_eq!(code(&err), "ValidationError", "{bad}");
-        assert!(message(&err).contains("maxSessionDuration"), "{}", message(&err));
+        assert!(
+            message(&err).contains("maxSessionDuration"),
+            "{}",
+            message(&err)
+        );
     }
     let err = iam
         .update_role()
@@ -424,7 +474,14 @@ async fn update_assume_role_policy() {
         .send()
         .await
         .expect("UpdateAssumeRolePolicy");
-    let role = iam.get_role().role_name("trusting").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("trusting")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     assert_eq!(
         common::decode_document(role.assume_role_policy_document().unwrap()),
         common::json(&new_trust)
@@ -462,7 +519,14 @@ async fn update_assume_role_policy() {
         "AssumeRole policy may only specify STS AssumeRole actions."
     );
     // A failed update leaves the document as it was.
-    let role = iam.get_role().role_name("trusting").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("trusting")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     assert_eq!(
         common::decode_document(role.assume_role_policy_document().unwrap()),
         common::json(&new_trust)
@@ -485,7 +549,12 @@ async fn tag_untag_and_list_role_tags() {
     let iam = common::iam(&emulator);
     common::create_role(&iam, "tagged").await;
 
-    let listed = iam.list_role_tags().role_name("tagged").send().await.unwrap();
+    let listed = iam
+        .list_role_tags()
+        .role_name("tagged")
+        .send()
+        .await
+        .unwrap();
     assert!(listed.tags().is_empty());
     assert!(!listed.is_truncated());
 
@@ -503,9 +572,21 @@ async fn tag_untag_and_list_role_tags() {
         .send()
         .await
         .expect("TagRole again");
-    let listed = iam.list_role_tags().role_name("tagged").send().await.unwrap();
+    let listed = iam
+        .list_role_tags()
+        .role_name("tagged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.tags(), &[tag("env", "prod"), tag("team", "a")]);
-    let role = iam.get_role().role_name("tagged").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("tagged")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     assert_eq!(role.tags(), &[tag("env", "prod"), tag("team", "a")]);
 
     iam.untag_role()
@@ -515,7 +596,12 @@ async fn tag_untag_and_list_role_tags() {
         .send()
         .await
         .expect("UntagRole");
-    let listed = iam.list_role_tags().role_name("tagged").send().await.unwrap();
+    let listed = iam
+        .list_role_tags()
+        .role_name("tagged")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.tags(), &[tag("team", "a")]);
 
     let err = iam
@@ -587,7 +673,14 @@ async fn permissions_boundary() {
         .send()
         .await
         .expect("PutRolePermissionsBoundary");
-    let role = iam.get_role().role_name("bounded").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("bounded")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     let pb = role.permissions_boundary().expect("boundary set");
     assert_eq!(pb.permissions_boundary_arn(), Some(boundary.as_str()));
     assert_eq!(
@@ -603,9 +696,18 @@ async fn permissions_boundary() {
         .send()
         .await
         .expect("PutRolePermissionsBoundary with an AWS managed policy");
-    let role = iam.get_role().role_name("bounded").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("bounded")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     assert_eq!(
-        role.permissions_boundary().unwrap().permissions_boundary_arn(),
+        role.permissions_boundary()
+            .unwrap()
+            .permissions_boundary_arn(),
         Some(aws_boundary)
     );
 
@@ -614,7 +716,14 @@ async fn permissions_boundary() {
         .send()
         .await
         .expect("DeleteRolePermissionsBoundary");
-    let role = iam.get_role().role_name("bounded").send().await.unwrap().role.unwrap();
+    let role = iam
+        .get_role()
+        .role_name("bounded")
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap();
     assert!(role.permissions_boundary().is_none());
 
     let missing = format!("arn:aws:iam::{DEFAULT_ACCOUNT_ID}:policy/nope");
@@ -658,7 +767,9 @@ async fn permissions_boundary() {
         .role
         .unwrap();
     assert_eq!(
-        role.permissions_boundary().unwrap().permissions_boundary_arn(),
+        role.permissions_boundary()
+            .unwrap()
+            .permissions_boundary_arn(),
         Some(boundary.as_str())
     );
     let err = iam
@@ -700,20 +811,25 @@ async fn role_input_validation() {
         "{}",
         message(&err)
     );
-    create(&"a".repeat(64)).send().await.expect("64 characters is fine");
-    create("ok+=,.@_-1").send().await.expect("all allowed punctuation");
+    create(&"a".repeat(64))
+        .send()
+        .await
+        .expect("64 characters is fine");
+    create("ok+=,.@_-1")
+        .send()
+        .await
+        .expect("all allowed punctuation");
 
     for bad in ["no-slashes", "/no-trailing", "no-leading/", "//", "/a b/"] {
-        let err = create("pathy")
-            .path(bad)
-            .send()
-            .await
-            .unwrap_err();
+        let err = create("pathy").path(bad).send().await.unwrap_err();
         assert_eq!(code(&err), "ValidationError", "{bad:?}");
         assert!(message(&err).contains("'path'"), "{}", message(&err));
     }
 
-    for (bad, bound) in [(3599, "greater than or equal to 3600"), (43201, "less than or equal to 43200")] {
+    for (bad, bound) in [
+        (3599, "greater than or equal to 3600"),
+        (43201, "less than or equal to 43200"),
+    ] {
         let err = create("timed")
             .max_session_duration(bad)
             .send()
@@ -769,7 +885,11 @@ async fn role_input_validation() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "LimitExceeded");
-    assert!(message(&err).contains("ACLSizePerRole"), "{}", message(&err));
+    assert!(
+        message(&err).contains("ACLSizePerRole"),
+        "{}",
+        message(&err)
+    );
 
     // None of the rejected roles exist.
     let names: Vec<String> = iam
@@ -781,7 +901,10 @@ async fn role_input_validation() {
         .iter()
         .map(|r| r.role_name().to_string())
         .collect();
-    assert_eq!(names, ["a".repeat(64), "ok+=,.@_-1".into(), "timed-ok".into()]);
+    assert_eq!(
+        names,
+        ["a".repeat(64), "ok+=,.@_-1".into(), "timed-ok".into()]
+    );
     emulator.shutdown().await;
 }
 
@@ -824,7 +947,10 @@ async fn trust_policy_must_name_an_existing_oidc_provider() {
         .send()
         .await
         .expect("CreateOpenIDConnectProvider");
-    assert_eq!(created.open_id_connect_provider_arn(), Some(provider.as_str()));
+    assert_eq!(
+        created.open_id_connect_provider_arn(),
+        Some(provider.as_str())
+    );
 
     let role = iam
         .create_role()

@@ -26,7 +26,7 @@ pub enum ClusterCommand {
 }
 
 #[derive(Args)]
-pub struct Connection {
+pub(crate) struct Connection {
     /// The running emulator.
     #[arg(
         long,
@@ -64,7 +64,7 @@ pub struct CreateArgs {
 }
 
 impl Connection {
-    fn client(&self) -> anyhow::Result<reqwest::Client> {
+    pub(crate) fn client(&self) -> anyhow::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder();
         if self.endpoint_url.starts_with("https://") {
             let ca_path = self
@@ -84,14 +84,17 @@ impl Connection {
         Ok(builder.build()?)
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!(
             "{}/_emulator{path}",
             self.endpoint_url.trim_end_matches('/')
         )
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<reqwest::Response> {
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<reqwest::Response> {
         let response = request
             .bearer_auth(&self.admin_secret_access_key)
             .send()

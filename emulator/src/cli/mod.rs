@@ -1,6 +1,8 @@
 //! Command-line interface. Each subcommand is a small function over the library.
 
 mod cluster;
+mod lab;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -31,6 +33,13 @@ enum Command {
     /// Create, list and delete emulated EKS clusters (each with its own OIDC issuer and signing key).
     #[command(subcommand)]
     Cluster(cluster::ClusterCommand),
+    /// Mint the service-account token a cluster's API server would issue (for labs without a cluster).
+    Token(lab::TokenArgs),
+    /// Show STS decisions and denied calls with their reasons (-f to follow).
+    Audit(lab::AuditArgs),
+    /// Register (or remove) the emulator as the cluster's pod identity webhook.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 #[derive(Args, Clone)]
@@ -76,6 +85,10 @@ struct ServeArgs {
     /// Base URL issuers are minted under, when clients reach the emulator by another address than --listen.
     #[arg(long)]
     public_url: Option<String>,
+    /// Cluster whose ServiceAccounts the pod identity webhook (POST /mutate) reads; it also publishes the CA
+    /// as ConfigMap irsa-emulator-ca in every namespace. Without it, /mutate admits pods unchanged.
+    #[arg(long, env = "IRSA_EMULATOR_KUBECONFIG")]
+    kubeconfig: Option<PathBuf>,
     #[arg(long, env = "IRSA_ADMIN_ACCESS_KEY_ID", default_value = config::DEFAULT_ADMIN_ACCESS_KEY_ID)]
     admin_access_key_id: String,
     #[arg(long, env = "IRSA_ADMIN_SECRET_ACCESS_KEY", default_value = config::DEFAULT_ADMIN_SECRET_ACCESS_KEY, hide_default_value = true)]
@@ -109,6 +122,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Cluster(command) => cluster::run(command).await,
+        Command::Token(args) => lab::token(args).await,
+        Command::Audit(args) => lab::audit(args).await,
+        Command::Webhook(command) => webhook::run(command).await,
     }
 }
 
@@ -132,6 +148,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             secret_access_key: args.admin_secret_access_key,
         },
         public_url: args.public_url,
+        kubeconfig: args.kubeconfig,
     };
     let emulator = irsa_emulator::start(config).await?;
     eprintln!("irsa-emulator listening on {}", emulator.url());

@@ -92,3 +92,38 @@ pub fn find_policy(state: &AppState, db: &Db, arn: &str) -> Result<ManagedPolicy
         AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
     })
 }
+
+/// The resource ARN an IAM action acts on, as IAM authorizes it.
+pub fn resource_for(state: &AppState, action: &str, params: &Params) -> String {
+    let account = state.account_id();
+    if let Some(name) = params.get("RoleName") {
+        let arn = state
+            .store
+            .read(|db| Ok(db.role(name)?.map(|r| r.arn)))
+            .ok()
+            .flatten();
+        let path = params.get("Path").unwrap_or("/");
+        return arn.unwrap_or_else(|| format!("arn:aws:iam::{account}:role{path}{name}"));
+    }
+    if let Some(arn) = params
+        .get("PolicyArn")
+        .or(params.get("OpenIDConnectProviderArn"))
+    {
+        return arn.to_string();
+    }
+    match action {
+        "CreatePolicy" => format!(
+            "arn:aws:iam::{account}:policy{}{}",
+            params.get("Path").unwrap_or("/"),
+            params.get("PolicyName").unwrap_or_default()
+        ),
+        "CreateOpenIDConnectProvider" => format!(
+            "arn:aws:iam::{account}:oidc-provider/{}",
+            params
+                .get("Url")
+                .and_then(|u| provider_url(u).ok())
+                .unwrap_or_default()
+        ),
+        _ => "*".to_string(),
+    }
+}

@@ -16,36 +16,40 @@ const ARN_PARAM: &str = "OpenIDConnectProviderArn";
 const MAX_CLIENT_IDS: usize = 100;
 const MAX_THUMBPRINTS: usize = 5;
 
-/// IAM keys providers by the issuer without its scheme; the ARN embeds the same string.
+/// IAM keys providers by the issuer without its scheme; the ARN embeds the same string. IAM's codes and
+/// messages: no scheme or no host is a `ValidationError`, another scheme or a query/fragment `InvalidInput`.
+/// (IAM also refuses explicit ports; the emulator accepts them because its own issuers have one.)
 pub fn provider_url(issuer: &str) -> Result<String, AwsError> {
-    let rest = issuer.strip_prefix("https://").ok_or_else(|| {
-        AwsError::validation(format!(
-            "Invalid URL {issuer}: an OpenID Connect provider URL must begin with https://"
-        ))
-    })?;
+    const INVALID: &str = "Invalid Open ID Connect Provider URL";
+    let Some((scheme, rest)) = issuer.split_once("://") else {
+        return Err(AwsError::validation(INVALID));
+    };
     let rest = rest.trim_end_matches('/');
-    if rest.is_empty() || rest.len() > 255 || rest.contains(['?', '#', ' ']) {
-        return Err(AwsError::validation(format!(
-            "Invalid URL {issuer}: expected https://host[:port][/path] without query or fragment"
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(AwsError::validation(INVALID));
+    }
+    if scheme != "https" {
+        return Err(AwsError::invalid_input(format!(
+            "{INVALID}. The URL must begin with https://."
         )));
+    }
+    if rest.len() > 255 || rest.contains(['?', '#', ' ', '@']) {
+        return Err(AwsError::invalid_input(format!("{INVALID}.")));
     }
     Ok(rest.to_string())
 }
 
+/// IAM checks only the length of a thumbprint (not that it is hex).
 fn thumbprints(values: &[String]) -> Result<(), AwsError> {
     if values.len() > MAX_THUMBPRINTS {
         return Err(AwsError::limit_exceeded(format!(
             "Cannot exceed quota for ThumbprintsPerIdentityProvider: {MAX_THUMBPRINTS}"
         )));
     }
-    for t in values {
-        if t.len() != 40 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(AwsError::constraint(
-                "ThumbprintList.member",
-                t,
-                "Member must have length 40 and contain only hexadecimal characters",
-            ));
-        }
+    if values.iter().any(|t| t.chars().count() != 40) {
+        return Err(AwsError::invalid_input(
+            "Thumbprint must be exactly 40 characters.",
+        ));
     }
     Ok(())
 }
@@ -236,8 +240,25 @@ mod tests {
             provider_url("https://oidc.eks.us-west-2.amazonaws.com/id/ABC/").unwrap(),
             "oidc.eks.us-west-2.amazonaws.com/id/ABC"
         );
-        assert!(provider_url("http://insecure.example").is_err());
-        assert!(provider_url("https://").is_err());
-        assert!(provider_url("https://x/?q=1").is_err());
+        assert_eq!(
+            provider_url("http://insecure.example").unwrap_err().code,
+            "InvalidInput"
+        );
+        assert_eq!(
+            provider_url("https://").unwrap_err().code,
+            "ValidationError"
+        );
+        assert_eq!(
+            provider_url("example.com").unwrap_err().code,
+            "ValidationError"
+        );
+        assert_eq!(
+            provider_url("https://x/?q=1").unwrap_err().code,
+            "InvalidInput"
+        );
+        assert_eq!(
+            provider_url("https://127.0.0.1:8443/id/A").unwrap(),
+            "127.0.0.1:8443/id/A"
+        );
     }
 }

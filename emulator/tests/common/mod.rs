@@ -43,7 +43,9 @@ pub fn sdk_config_with(emulator: &Emulator, credentials: Credentials) -> SdkConf
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(emulator.url())
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(credentials))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        )
         .http_client(http_client)
         .build()
 }
@@ -70,7 +72,9 @@ where
 /// Creates a cluster through the admin API, as `irsa-emulator cluster create` does.
 pub async fn create_cluster(emulator: &Emulator, name: &str) -> irsa_emulator::admin::ClusterInfo {
     let client = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap())
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap(),
+        )
         .build()
         .unwrap();
     let response = client
@@ -201,4 +205,46 @@ pub fn provider_arn(issuer: &str) -> String {
         config::DEFAULT_ACCOUNT_ID,
         issuer.trim_start_matches("https://")
     )
+}
+
+/// A service-account token minted with the cluster's key, as `irsa-emulator token` does.
+pub async fn mint_token(
+    emulator: &Emulator,
+    cluster: &str,
+    namespace: &str,
+    service_account: &str,
+) -> String {
+    let client = reqwest::Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap(),
+        )
+        .build()
+        .unwrap();
+    let response = client
+        .post(format!(
+            "{}/_emulator/clusters/{cluster}/token",
+            emulator.url()
+        ))
+        .bearer_auth(config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
+        .json(&serde_json::json!({ "namespace": namespace, "service_account": service_account }))
+        .send()
+        .await
+        .expect("admin API reachable");
+    assert_eq!(response.status(), 200, "token minted");
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// An HTTP client for aws-sdk-rust that trusts only the emulator's CA.
+pub fn https_client(emulator: &Emulator) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    let trust = TrustStore::empty().with_pem_certificate(emulator.ca_pem().unwrap().as_bytes());
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(trust)
+                .build()
+                .unwrap(),
+        )
+        .build_https()
 }

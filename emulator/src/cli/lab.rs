@@ -1,0 +1,90 @@
+//! `irsa-emulator token` and `irsa-emulator audit`: what a lab needs without a cluster — a service-account
+//! token to try, and the emulator's reasons for every STS decision.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::cluster::Connection;
+
+#[derive(Args)]
+pub struct TokenArgs {
+    /// Cluster whose signing key mints the token (as its kube-apiserver would).
+    #[arg(long)]
+    cluster: String,
+    #[arg(long, short = 'n', default_value = "default")]
+    namespace: String,
+    #[arg(long)]
+    service_account: String,
+    /// Audience (repeatable); IRSA uses sts.amazonaws.com.
+    #[arg(long = "audience", default_value = "sts.amazonaws.com")]
+    audiences: Vec<String>,
+    /// Lifetime in seconds (at least 600, as kube-apiserver requires).
+    #[arg(long, default_value_t = 3600)]
+    expiration: i64,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+#[derive(Args)]
+pub struct AuditArgs {
+    /// Keep printing new events as they happen (Ctrl-C to stop).
+    #[arg(long, short = 'f')]
+    follow: bool,
+    /// Print raw JSON lines instead of the readable form.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+pub async fn token(args: TokenArgs) -> anyhow::Result<()> {
+    let connection = &args.connection;
+    let client = connection.client()?;
+    let body = serde_json::json!({
+        "namespace": args.namespace,
+        "service_account": args.service_account,
+        "audiences": args.audiences,
+        "expiration_seconds": args.expiration,
+    });
+    let request = client
+        .post(connection.url(&format!("/clusters/{}/token", args.cluster)))
+        .json(&body);
+    let response: serde_json::Value = connection.send(request).await?.json().await?;
+    println!("{}", response["token"].as_str().unwrap_or_default());
+    Ok(())
+}
+
+pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    let connection = &args.connection;
+    let client = connection.client()?;
+    let mut since = 0u64;
+    loop {
+        let request = client.get(connection.url(&format!("/audit?since={since}")));
+        let body: serde_json::Value = connection.send(request).await?.json().await?;
+        for event in body["events"].as_array().into_iter().flatten() {
+            since = since.max(event["seq"].as_u64().unwrap_or(since));
+            if args.json {
+                println!("{event}");
+            } else {
+                println!(
+                    "{} {:<5} {} {} role={} {}\n    {}",
+                    event["time"].as_str().unwrap_or_default(),
+                    event["decision"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_uppercase(),
+                    event["action"].as_str().unwrap_or_default(),
+                    event["caller"].as_str().unwrap_or_default(),
+                    event["role"].as_str().unwrap_or("-"),
+                    event["code"].as_str().unwrap_or_default(),
+                    event["explanation"].as_str().unwrap_or_default(),
+                );
+            }
+        }
+        if !args.follow {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}

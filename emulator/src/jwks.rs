@@ -1,0 +1,113 @@
+//! Verification keys by issuer: the emulator's own clusters are read directly; any other issuer is asked
+//! through OIDC discovery, as STS does, and cached for a few minutes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use jsonwebtoken::jwk::JwkSet;
+
+use crate::app::AppState;
+use crate::error::AwsError;
+use crate::keys;
+
+const CACHE_TTL: Duration = Duration::from_secs(300);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct JwksCache {
+    entries: Mutex<HashMap<String, (Instant, JwkSet)>>,
+    client: reqwest::Client,
+}
+
+fn idp_error(detail: impl std::fmt::Display) -> AwsError {
+    AwsError::new(
+        "IDPCommunicationError",
+        StatusCode::BAD_REQUEST,
+        format!("Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements ({detail})"),
+    )
+}
+
+impl JwksCache {
+    /// `extra_root` is the emulator's own CA, so issuers it serves are reachable over HTTPS.
+    pub fn new(extra_root: Option<&str>) -> JwksCache {
+        let mut builder = reqwest::Client::builder().timeout(FETCH_TIMEOUT);
+        if let Some(pem) =
+            extra_root.and_then(|p| reqwest::Certificate::from_pem(p.as_bytes()).ok())
+        {
+            builder = builder.add_root_certificate(pem);
+        }
+        JwksCache {
+            entries: Mutex::new(HashMap::new()),
+            client: builder.build().unwrap_or_default(),
+        }
+    }
+
+    /// Keys for `issuer` (a full `https://` URL).
+    pub async fn keys(&self, state: &AppState, issuer: &str) -> Result<JwkSet, AwsError> {
+        if let Some(set) = own_cluster_keys(state, issuer)? {
+            return Ok(set);
+        }
+        if let Some((at, set)) = self.lock().get(issuer) {
+            if at.elapsed() < CACHE_TTL {
+                return Ok(set.clone());
+            }
+        }
+        let set = self.fetch(issuer).await?;
+        self.lock()
+            .insert(issuer.to_string(), (Instant::now(), set.clone()));
+        Ok(set)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, JwkSet)>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn fetch(&self, issuer: &str) -> Result<JwkSet, AwsError> {
+        let discovery_url = format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        );
+        let discovery: serde_json::Value = self.get_json(&discovery_url).await?;
+        let jwks_uri = discovery["jwks_uri"]
+            .as_str()
+            .ok_or_else(|| idp_error(format!("{discovery_url} has no jwks_uri")))?;
+        let set: serde_json::Value = self.get_json(jwks_uri).await?;
+        serde_json::from_value(set).map_err(|e| idp_error(format!("{jwks_uri}: {e}")))
+    }
+
+    async fn get_json(&self, url: &str) -> Result<serde_json::Value, AwsError> {
+        let response = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| idp_error(format!("{url}: {e}")))?;
+        if !response.status().is_success() {
+            return Err(idp_error(format!("{url} answered {}", response.status())));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| idp_error(format!("{url}: {e}")))
+    }
+}
+
+fn own_cluster_keys(state: &AppState, issuer: &str) -> Result<Option<JwkSet>, AwsError> {
+    let prefix = format!("{}/id/", state.public_url);
+    let Some(id) = issuer.strip_prefix(&prefix) else {
+        return Ok(None);
+    };
+    let Some(cluster) = crate::clusters::by_issuer_id(state, id)? else {
+        return Ok(None);
+    };
+    let Some(pem) = cluster.signing_key_pem.as_deref() else {
+        return Ok(None);
+    };
+    let jwk = keys::public_key(pem)
+        .and_then(|k| keys::jwk(&k))
+        .map_err(|e| AwsError::internal(e.to_string()))?;
+    let set = serde_json::from_value(serde_json::json!({ "keys": [jwk] }))
+        .map_err(|e| AwsError::internal(e.to_string()))?;
+    Ok(Some(set))
+}

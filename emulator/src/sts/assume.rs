@@ -1,0 +1,343 @@
+//! AssumeRoleWithWebIdentity, AssumeRole and GetSessionToken: validate the request, decide with the role's
+//! trust policy, issue sealed temporary credentials.
+
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use irsa_policy::{evaluate, PolicyDocument, RequestContext};
+
+use super::{render_credentials, token};
+use crate::app::AppState;
+use crate::audit::{Decision, Entry};
+use crate::auth::{Caller, SessionPrincipal};
+use crate::error::AwsError;
+use crate::iam::Handled;
+use crate::query::Params;
+use crate::state::model::Role;
+use crate::xml::XmlWriter;
+
+const SESSION_POLICY_MAX: usize = 2048;
+
+fn not_authorized(action: &str) -> AwsError {
+    AwsError::new(
+        "AccessDenied",
+        StatusCode::FORBIDDEN,
+        format!("Not authorized to perform sts:{action}"),
+    )
+}
+
+fn session_name(params: &Params) -> Result<String, AwsError> {
+    let name = params.required("RoleSessionName")?;
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    if !(2..=64).contains(&name.len()) || !valid_chars {
+        return Err(AwsError::constraint(
+            "RoleSessionName",
+            name,
+            "Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+fn duration(params: &Params, role: &Role, default: i64, chained: bool) -> Result<i64, AwsError> {
+    let requested = params
+        .int("DurationSeconds")?
+        .unwrap_or(default.min(role.max_session_duration));
+    if !(900..=43200).contains(&requested) {
+        return Err(AwsError::constraint(
+            "DurationSeconds",
+            &requested.to_string(),
+            "Member must have value between 900 and 43200",
+        ));
+    }
+    let max = if chained {
+        3600
+    } else {
+        role.max_session_duration
+    };
+    if requested > max {
+        return Err(AwsError::validation(format!(
+            "The requested DurationSeconds exceeds the {} set for this role.",
+            if chained {
+                "1 hour session limit for roles assumed by role chaining"
+            } else {
+                "MaxSessionDuration"
+            }
+        )));
+    }
+    Ok(requested)
+}
+
+fn session_policy(params: &Params) -> Result<Option<String>, AwsError> {
+    let Some(policy) = params.get("Policy") else {
+        return Ok(None);
+    };
+    if policy.len() > SESSION_POLICY_MAX {
+        return Err(AwsError::new(
+            "PackedPolicyTooLarge",
+            StatusCode::BAD_REQUEST,
+            "Packed size of consumed session policies exceeds the allowed limit",
+        ));
+    }
+    irsa_policy::validate(policy, irsa_policy::DocumentKind::Identity)
+        .map_err(|e| AwsError::malformed_policy(e.message()))?;
+    Ok(Some(policy.to_string()))
+}
+
+/// The role named by `RoleArn`, if it is one of this account's.
+fn role_from_arn(state: &AppState, arn: &str) -> Result<Option<Role>, AwsError> {
+    if !(20..=2048).contains(&arn.len()) {
+        return Err(AwsError::constraint(
+            "RoleArn",
+            arn,
+            "Member must have length between 20 and 2048",
+        ));
+    }
+    let Some(name) = irsa_policy::role_name_from_arn(arn) else {
+        return Err(AwsError::validation(format!("{arn} is invalid")));
+    };
+    let role = state.store.read(|db| Ok(db.role(&name)?))?;
+    Ok(role.filter(|r| r.arn == arn))
+}
+
+fn assumed_role_user(xml: &mut XmlWriter, state: &AppState, role: &Role, session: &str) {
+    xml.open("AssumedRoleUser")
+        .text_element("AssumedRoleId", &format!("{}:{session}", role.role_id))
+        .text_element(
+            "Arn",
+            &format!(
+                "arn:aws:sts::{}:assumed-role/{}/{session}",
+                state.account_id(),
+                role.name
+            ),
+        )
+        .close("AssumedRoleUser");
+}
+
+fn packed_policy_size(policy: &Option<String>) -> Option<usize> {
+    policy
+        .as_ref()
+        .map(|p| (p.len() * 100).div_ceil(SESSION_POLICY_MAX))
+}
+
+pub async fn with_web_identity(state: &AppState, params: &Params) -> Handled {
+    const ACTION: &str = "AssumeRoleWithWebIdentity";
+    let role_arn = params.required("RoleArn")?.to_string();
+    let session = session_name(params)?;
+    let web_token = params.required("WebIdentityToken")?;
+    if !(4..=20000).contains(&web_token.len()) {
+        return Err(AwsError::constraint(
+            "WebIdentityToken",
+            "***",
+            "Member must have length between 4 and 20000",
+        ));
+    }
+    let policy = session_policy(params)?;
+    let audit_deny = |caller: &str, err: &AwsError, explanation: String| {
+        state.audit.record(Entry {
+            caller,
+            action: "sts:AssumeRoleWithWebIdentity",
+            role: Some(&role_arn),
+            decision: Decision::Deny,
+            code: Some(err.code),
+            explanation,
+        });
+    };
+
+    let verified = match token::verify(state, web_token).await {
+        Ok(v) => v,
+        Err(err) => {
+            audit_deny("(unverified web identity)", &err, err.message.clone());
+            return Err(err);
+        }
+    };
+    let role = match role_from_arn(state, &role_arn)? {
+        Some(role) => role,
+        None => {
+            let err = not_authorized(ACTION);
+            audit_deny(
+                &verified.subject,
+                &err,
+                format!(
+                    "role {role_arn} does not exist in account {}",
+                    state.account_id()
+                ),
+            );
+            return Err(err);
+        }
+    };
+    let trust = PolicyDocument::parse(&role.assume_role_policy).map_err(|e| {
+        AwsError::internal(format!(
+            "stored trust policy does not parse: {}",
+            e.message()
+        ))
+    })?;
+    let provider_key = &verified.provider.url;
+    let ctx = irsa_policy::web_identity_context(
+        &verified.provider.arn,
+        &verified.subject,
+        &verified.audience,
+    )
+    .with_key(format!("{provider_key}:amr"), "authenticated")
+    .with_key("sts:RoleSessionName", &session);
+    let evaluation = evaluate(&[&trust], &ctx);
+    if !evaluation.is_allowed() {
+        let err = not_authorized(ACTION);
+        audit_deny(
+            &verified.subject,
+            &err,
+            format!("trust policy of {}: {}", role.name, evaluation.explain()),
+        );
+        return Err(err);
+    }
+    let seconds = duration(params, &role, 3600, false)?;
+    let creds = state.sessions.issue(
+        SessionPrincipal::AssumedRole {
+            role_name: role.name.clone(),
+            role_arn: role.arn.clone(),
+            role_id: role.role_id.clone(),
+            session_name: session.clone(),
+        },
+        Utc::now() + Duration::seconds(seconds),
+        policy.clone(),
+        None,
+    );
+    state.audit.record(Entry {
+        caller: &verified.subject,
+        action: "sts:AssumeRoleWithWebIdentity",
+        role: Some(&role.arn),
+        decision: Decision::Allow,
+        code: None,
+        explanation: evaluation.explain(),
+    });
+
+    let mut xml = XmlWriter::new();
+    render_credentials(&mut xml, &creds);
+    xml.text_element("SubjectFromWebIdentityToken", &verified.subject);
+    assumed_role_user(&mut xml, state, &role, &session);
+    if let Some(size) = packed_policy_size(&policy) {
+        xml.text_element("PackedPolicySize", &size.to_string());
+    }
+    xml.text_element("Provider", &verified.provider.arn)
+        .text_element("Audience", &verified.audience);
+    Ok(Some(xml))
+}
+
+pub fn assume_role(state: &AppState, caller: &Caller, params: &Params) -> Handled {
+    let role_arn = params.required("RoleArn")?.to_string();
+    let session = session_name(params)?;
+    let policy = session_policy(params)?;
+    let caller_arn = caller.arn(state.account_id());
+    crate::authz::authorize(state, caller, "sts:AssumeRole", &role_arn)?;
+    let deny = |err: AwsError, explanation: String| {
+        state.audit.record(Entry {
+            caller: &caller_arn,
+            action: "sts:AssumeRole",
+            role: Some(&role_arn),
+            decision: Decision::Deny,
+            code: Some(err.code),
+            explanation,
+        });
+        Err(err)
+    };
+    let denied = || {
+        AwsError::new(
+            "AccessDenied",
+            StatusCode::FORBIDDEN,
+            format!("User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"),
+        )
+    };
+    let Some(role) = role_from_arn(state, &role_arn)? else {
+        return deny(denied(), format!("role {role_arn} does not exist"));
+    };
+    let trust = PolicyDocument::parse(&role.assume_role_policy).map_err(|e| {
+        AwsError::internal(format!(
+            "stored trust policy does not parse: {}",
+            e.message()
+        ))
+    })?;
+    // A role session is matched by its role's ARN; any principal of the account by the account root.
+    let mut principals = vec![caller_arn.clone()];
+    if let Some(crate::auth::Session {
+        principal: SessionPrincipal::AssumedRole { role_arn: own, .. },
+        ..
+    }) = caller.role()
+    {
+        principals.push(own.clone());
+    }
+    principals.push(format!("arn:aws:iam::{}:root", state.account_id()));
+    let evaluations: Vec<_> = principals
+        .iter()
+        .map(|p| {
+            evaluate(
+                &[&trust],
+                &RequestContext::new("sts:AssumeRole")
+                    .with_aws_principal(p.clone())
+                    .with_key("sts:RoleSessionName", &session),
+            )
+        })
+        .collect();
+    let Some(allowed) = evaluations.iter().find(|e| e.is_allowed()) else {
+        let explanation = evaluations.first().map(|e| e.explain()).unwrap_or_default();
+        return deny(
+            denied(),
+            format!("trust policy of {}: {explanation}", role.name),
+        );
+    };
+    let chained = caller.role().is_some();
+    let seconds = duration(params, &role, 3600, chained)?;
+    let creds = state.sessions.issue(
+        SessionPrincipal::AssumedRole {
+            role_name: role.name.clone(),
+            role_arn: role.arn.clone(),
+            role_id: role.role_id.clone(),
+            session_name: session.clone(),
+        },
+        Utc::now() + Duration::seconds(seconds),
+        policy.clone(),
+        None,
+    );
+    state.audit.record(Entry {
+        caller: &caller_arn,
+        action: "sts:AssumeRole",
+        role: Some(&role.arn),
+        decision: Decision::Allow,
+        code: None,
+        explanation: allowed.explain(),
+    });
+    let mut xml = XmlWriter::new();
+    render_credentials(&mut xml, &creds);
+    assumed_role_user(&mut xml, state, &role, &session);
+    if let Some(size) = packed_policy_size(&policy) {
+        xml.text_element("PackedPolicySize", &size.to_string());
+    }
+    Ok(Some(xml))
+}
+
+pub fn get_session_token(state: &AppState, caller: &Caller, params: &Params) -> Handled {
+    if !matches!(caller, Caller::Admin) {
+        return Err(AwsError::new(
+            "AccessDenied",
+            StatusCode::FORBIDDEN,
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    let seconds = params.int("DurationSeconds")?.unwrap_or(43200);
+    if !(900..=129600).contains(&seconds) {
+        return Err(AwsError::constraint(
+            "DurationSeconds",
+            &seconds.to_string(),
+            "Member must have value between 900 and 129600",
+        ));
+    }
+    let creds = state.sessions.issue(
+        SessionPrincipal::AdminUser,
+        Utc::now() + Duration::seconds(seconds),
+        None,
+        None,
+    );
+    let mut xml = XmlWriter::new();
+    render_credentials(&mut xml, &creds);
+    Ok(Some(xml))
+}

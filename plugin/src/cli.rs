@@ -1,0 +1,382 @@
+//! Command line: `kubectl irsa <command>` with kubectl's conventions (`--kubeconfig`, `--context`,
+//! `-n/--namespace`, `-o`) and the AWS CLI's (`--region`, `--profile`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const ABOUT: &str = "Bind AWS IAM roles to Kubernetes service accounts (IRSA)";
+
+const LONG_ABOUT: &str = "\
+Bind AWS IAM roles to Kubernetes service accounts (IAM Roles for Service Accounts, IRSA).
+
+kubectl irsa does what `eksctl create iamserviceaccount` does with direct IAM calls (seconds, no
+CloudFormation stack), on any cluster whose service-account issuer AWS can reach (EKS, kind,
+self-managed). Every change is planned first (--dry-run prints the plan, including the exact trust
+policy), applied step by step, and undone in reverse if a step fails. `describe` explains why a
+binding works or does not.
+
+AWS: the standard credential chain (environment, shared config/--profile, SSO, web identity, IMDS),
+--region or AWS_REGION, AWS_ENDPOINT_URL to redirect the SDK, AWS_CA_BUNDLE for an extra CA.
+Kubernetes: --kubeconfig or KUBECONFIG, --context, -n/--namespace (default: the context's namespace).";
+
+const EXAMPLES: &str = "\
+Examples:
+  # Trust the cluster's OIDC issuer once per account
+  kubectl irsa oidc associate --cluster my-cluster
+
+  # Create a role for default/my-app, attach a policy, annotate the service account
+  kubectl irsa create --name my-app --cluster my-cluster \\
+      --attach-policy-arn arn:aws:iam::111122223333:policy/my-policy
+
+  # See what would change, including the trust policy, without changing anything
+  kubectl irsa create --name my-app -n shop --dry-run
+
+  # Explain whether a binding works, and how to fix it when it does not
+  kubectl irsa describe my-app -n shop
+
+  # Every binding in the cluster with its status
+  kubectl irsa list -A
+
+Exit status: 0 success, 1 failure, 2 usage error, 3 `describe` found problems.";
+
+/// Top-level command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-irsa",
+    bin_name = "kubectl irsa",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current context)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace (default: the context's namespace, else "default")
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// AWS region (default: AWS_REGION / the profile's region)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS shared-config profile (default: AWS_PROFILE)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Output format
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    /// Human-readable text and tables
+    #[default]
+    Table,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create (or converge) an IAM role for a service account and annotate the service account
+    #[command(after_help = CREATE_EXAMPLES)]
+    Create(Box<CreateArgs>),
+    /// Annotate an existing service account with an existing role, after checking the role trusts it
+    #[command(after_help = ANNOTATE_EXAMPLES)]
+    Annotate(AnnotateArgs),
+    /// Diagnose IRSA bindings: annotation, role, OIDC provider, trust policy, policies, pods
+    #[command(after_help = DESCRIBE_EXAMPLES)]
+    Describe(DescribeArgs),
+    /// List service accounts bound to IAM roles, with their status
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListArgs),
+    /// Remove a binding: the role (if kubectl-irsa manages it) and the service account or its annotation
+    #[command(after_help = DELETE_EXAMPLES)]
+    Delete(DeleteArgs),
+    /// Manage the IAM OIDC provider for the cluster's service-account issuer
+    #[command(subcommand)]
+    Oidc(OidcCommand),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  source <(kubectl irsa completion bash)\n  kubectl irsa completion zsh > \"${fpath[1]}/_kubectl-irsa\""
+    )]
+    Completion(CompletionArgs),
+}
+
+const CREATE_EXAMPLES: &str = "\
+Examples:
+  # EKS: the issuer comes from DescribeCluster
+  kubectl irsa create --name my-app -n shop --cluster my-cluster \\
+      --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+
+  # kind / self-managed: the issuer comes from the API server's /.well-known/openid-configuration
+  kubectl irsa create --name my-app -n shop --inline-policy ./policy.json
+
+  # Reuse an existing role and add this service account to its trust policy
+  kubectl irsa create --name my-app --attach-role-arn arn:aws:iam::111122223333:role/shared --add-trust
+
+  # Only the role (no Kubernetes changes), print the plan first
+  kubectl irsa create --name my-app --cluster my-cluster --role-only --dry-run
+
+  # Every iam.serviceAccounts entry of an eksctl ClusterConfig
+  kubectl irsa create -f cluster.yaml";
+
+const ANNOTATE_EXAMPLES: &str = "\
+Examples:
+  kubectl irsa annotate my-app -n shop --role-arn arn:aws:iam::111122223333:role/my-role
+  kubectl irsa annotate my-app --role-arn arn:aws:iam::111122223333:role/my-role --strict --overwrite";
+
+const DESCRIBE_EXAMPLES: &str = "\
+Examples:
+  kubectl irsa describe my-app -n shop
+  kubectl irsa describe -A -o json
+  kubectl irsa describe my-app --show-policies";
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  kubectl irsa list
+  kubectl irsa list -A -o yaml";
+
+const DELETE_EXAMPLES: &str = "\
+Examples:
+  kubectl irsa delete --name my-app -n shop --dry-run
+  kubectl irsa delete --name my-app -n shop --keep-role";
+
+/// Where the cluster's OIDC issuer comes from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct IssuerArgs {
+    /// EKS cluster name: the issuer comes from EKS DescribeCluster
+    #[arg(long, value_name = "NAME", conflicts_with = "oidc_issuer")]
+    pub cluster: Option<String>,
+    /// The cluster's service-account issuer URL (https://…); default: discovered through the Kubernetes API
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Service account name
+    #[arg(long, value_name = "SA", required_unless_present = "config_file")]
+    pub name: Option<String>,
+    /// eksctl ClusterConfig file: create every iam.serviceAccounts entry
+    #[arg(
+        short = 'f',
+        long = "config-file",
+        value_name = "FILE",
+        conflicts_with_all = ["name", "role_name", "attach_policy_arn", "inline_policy", "attach_role_arn",
+            "permissions_boundary", "role_path", "max_session_duration", "tags", "subject_pattern", "role_only"]
+    )]
+    pub config_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+    /// IAM role name (default: derived from cluster, namespace and name)
+    #[arg(long, value_name = "NAME")]
+    pub role_name: Option<String>,
+    /// Managed policy to attach (repeatable)
+    #[arg(long, value_name = "ARN", action = clap::ArgAction::Append)]
+    pub attach_policy_arn: Vec<String>,
+    /// JSON policy document to put as the role's inline policy
+    #[arg(long, value_name = "FILE")]
+    pub inline_policy: Option<PathBuf>,
+    /// Use this existing role instead of creating one
+    #[arg(
+        long,
+        value_name = "ARN",
+        conflicts_with_all = ["role_name", "attach_policy_arn", "inline_policy", "permissions_boundary",
+            "role_path", "max_session_duration", "tags"]
+    )]
+    pub attach_role_arn: Option<String>,
+    /// Permissions boundary policy ARN for the role
+    #[arg(long, value_name = "ARN")]
+    pub permissions_boundary: Option<String>,
+    /// IAM path for the role (/ or /a/b/)
+    #[arg(long, value_name = "PATH")]
+    pub role_path: Option<String>,
+    /// Maximum session duration of the role, in seconds (3600-43200)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i32).range(3600..=43200))]
+    pub max_session_duration: Option<i32>,
+    /// Tags for the role: key=value, comma separated (repeatable)
+    #[arg(long, value_name = "K=V,…", value_delimiter = ',', value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+    /// Audience of the tokens (the OIDC provider's client ID)
+    #[arg(long, value_name = "AUD", default_value = irsa_policy::DEFAULT_AUDIENCE)]
+    pub audience: String,
+    /// Trust every service account whose name matches this pattern (StringLike), e.g. "app-*"
+    #[arg(long, value_name = "PATTERN")]
+    pub subject_pattern: Option<String>,
+    /// Only create the IAM role; do not touch Kubernetes
+    #[arg(long)]
+    pub role_only: bool,
+    /// Re-annotate a service account that is already bound to another role
+    #[arg(long, conflicts_with = "role_only")]
+    pub override_existing_serviceaccounts: bool,
+    /// Add a statement for this service account to an existing role whose trust policy does not admit it
+    #[arg(long)]
+    pub add_trust: bool,
+    /// Print the plan (with the exact trust policy) and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With -f: how many service accounts to create at once
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+fn parse_tag(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("tag {s:?} is not key=value")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct AnnotateArgs {
+    /// Service account name
+    #[arg(value_name = "SA")]
+    pub name: String,
+    /// The role the service account should assume
+    #[arg(long, value_name = "ARN", required = true)]
+    pub role_arn: String,
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+    /// Token audience (annotation eks.amazonaws.com/audience)
+    #[arg(long, value_name = "AUD")]
+    pub audience: Option<String>,
+    /// Use the regional STS endpoint (annotation eks.amazonaws.com/sts-regional-endpoints)
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub sts_regional_endpoints: Option<bool>,
+    /// Token lifetime in seconds (annotation eks.amazonaws.com/token-expiration, at least 600)
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..))]
+    pub token_expiration: Option<i64>,
+    /// Replace an existing eks.amazonaws.com/role-arn annotation
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Fail (instead of warning) when the role is missing or its trust does not admit the service account
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// Service account name (default: every bound service account in the namespace)
+    #[arg(value_name = "SA", conflicts_with = "all_namespaces")]
+    pub name: Option<String>,
+    /// All namespaces
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+    /// Print the documents of attached and inline policies
+    #[arg(long)]
+    pub show_policies: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// All namespaces
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// Service account name
+    #[arg(long, value_name = "SA")]
+    pub name: String,
+    /// Keep the IAM role (only unbind the service account)
+    #[arg(long)]
+    pub keep_role: bool,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OidcCommand {
+    /// Create the IAM OIDC provider for the cluster's issuer (idempotent)
+    #[command(
+        after_help = "Examples:\n  kubectl irsa oidc associate --cluster my-cluster\n  kubectl irsa oidc associate                      # issuer from the Kubernetes API\n  kubectl irsa oidc associate --oidc-issuer https://oidc.example.com/id/ABC --dry-run"
+    )]
+    Associate(OidcAssociateArgs),
+    /// Show the cluster's issuer and its IAM OIDC provider
+    #[command(after_help = "Examples:\n  kubectl irsa oidc show --cluster my-cluster -o json")]
+    Show(OidcShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OidcAssociateArgs {
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+    /// Client ID (audience) the provider accepts (repeatable)
+    #[arg(long, value_name = "AUD", default_value = irsa_policy::DEFAULT_AUDIENCE, action = clap::ArgAction::Append)]
+    pub audience: Vec<String>,
+    /// Print the plan and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OidcShowArgs {
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to print the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn tags_parse() {
+        let cli = Cli::try_parse_from([
+            "kubectl-irsa",
+            "create",
+            "--name",
+            "a",
+            "--tags",
+            "team=x,env=prod",
+            "--tags",
+            "k=v",
+        ])
+        .unwrap();
+        let Command::Create(c) = cli.command else {
+            panic!()
+        };
+        assert_eq!(
+            c.tags,
+            vec![
+                ("team".into(), "x".into()),
+                ("env".into(), "prod".into()),
+                ("k".into(), "v".into())
+            ]
+        );
+    }
+}

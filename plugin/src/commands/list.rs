@@ -1,0 +1,57 @@
+//! `kubectl irsa list`: every bound service account with its role and status (OK or the first problem).
+
+use serde::Serialize;
+
+use super::describe::{diagnose_selection, Selection};
+use super::{print, Ctx};
+use crate::cli::ListArgs;
+use crate::error::Result;
+use crate::output::{structured, table};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    namespace: String,
+    name: String,
+    role_arn: Option<String>,
+    status: String,
+}
+
+pub async fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
+    let selection = if args.all_namespaces {
+        Selection::All
+    } else {
+        Selection::Namespace(ctx.namespace()?)
+    };
+    let diagnoses = diagnose_selection(ctx, selection, &args.issuer, false).await?;
+    let rows: Vec<Row> = diagnoses
+        .iter()
+        .map(|d| Row {
+            namespace: d.namespace.clone(),
+            name: d.name.clone(),
+            role_arn: d.role_arn.clone(),
+            status: d.status(),
+        })
+        .collect();
+    match structured(ctx.output(), &rows)? {
+        Some(text) => print(&text),
+        None if rows.is_empty() => {
+            eprintln!("No service accounts with an IRSA binding found.");
+        }
+        None => {
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.namespace.clone(),
+                        r.name.clone(),
+                        r.role_arn.clone().unwrap_or_else(|| "<none>".into()),
+                        r.status.clone(),
+                    ]
+                })
+                .collect();
+            print(&table(&["NAMESPACE", "NAME", "ROLE-ARN", "STATUS"], &cells));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# The whole IRSA flow on this machine, no AWS account and no Docker: the emulator (IAM, STS, EKS, OIDC
+# issuer, pod identity webhook) and a real local control plane (etcd + kube-apiserver from Go modules).
+#
+#   scripts/demo.sh          build what is missing, start everything, run the flow with narration, stay up
+#   scripts/demo.sh down     stop everything the demo started and remove its state
+#
+# State lives in ${IRSA_DEMO_DIR:-/tmp/irsa-demo}; the environment stays up afterwards so you can explore
+# with the export lines it prints.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+demo=${IRSA_DEMO_DIR:-/tmp/irsa-demo}
+port=${IRSA_DEMO_PORT:-8443}
+cache=${IRSA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-irsa}
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+
+stop_all() {
+  for pidfile in "$demo"/*.pid; do
+    [ -f "$pidfile" ] || continue
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+if [ "${1:-}" = "down" ]; then
+  stop_all
+  rm -rf "$demo"
+  echo "demo stopped and $demo removed"
+  exit 0
+fi
+
+stop_all
+rm -rf "$demo"
+mkdir -p "$demo"
+
+say "Building what the demo needs (cached after the first run)"
+if [ ! -x "$cache/venv/bin/aws" ]; then
+  python3 -m venv "$cache/venv"
+  "$cache/venv/bin/pip" install --quiet --disable-pip-version-check -r e2e/python/requirements.txt
+fi
+export PATH="$cache/venv/bin:$PATH"
+cargo build --quiet --bins -p irsa-emulator -p irsa-e2e -p kubectl-irsa
+target=${CARGO_TARGET_DIR:-$root/target}/debug
+IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
+IRSA_KUBECTL=$(scripts/install-kubectl.sh "$cache/bin")
+export IRSA_CONTROLPLANE_BIN IRSA_KUBECTL
+kubectl() { "$IRSA_KUBECTL" --kubeconfig "$demo/kubeconfig" "$@"; }
+emulator() { "$target/irsa-emulator" "$@"; }
+
+start_emulator() {
+  "$target/irsa-emulator" serve --data-dir "$demo/emulator" --listen "127.0.0.1:$port" "$@" \
+    >>"$demo/emulator.log" 2>&1 &
+  echo $! >"$demo/emulator.pid"
+  for _ in $(seq 1 100); do
+    curl -sf --cacert "$demo/emulator/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "the emulator did not start; see $demo/emulator.log" >&2
+  exit 1
+}
+
+say "1. Start the emulator: one HTTPS port for IAM, STS, EKS and the OIDC issuers"
+start_emulator
+eval "$(emulator env --data-dir "$demo/emulator" --endpoint-url "https://127.0.0.1:$port")"
+echo "AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_CA_BUNDLE=$AWS_CA_BUNDLE"
+
+say "2. Create an emulated EKS cluster: its issuer and the key its API server signs tokens with"
+run emulator cluster create demo --out-dir "$demo/cluster"
+issuer=$(aws eks describe-cluster --name demo --query cluster.identity.oidc.issuer --output text)
+
+say "3. Start a real kube-apiserver that issues tokens for that issuer"
+"$target/irsa-controlplane" --issuer "$issuer" --signing-key "$demo/cluster/sa.key" \
+  --public-key "$demo/cluster/sa.pub" --kubeconfig-out "$demo/kubeconfig" >"$demo/controlplane.log" 2>&1 &
+echo $! >"$demo/controlplane.pid"
+for _ in $(seq 1 900); do [ -f "$demo/kubeconfig" ] && break; sleep 0.1; done
+[ -f "$demo/kubeconfig" ] || { echo "control plane did not start; see $demo/controlplane.log" >&2; exit 1; }
+run kubectl version
+
+say "4. Restart the emulator watching that cluster (state survives restarts) and register its webhook"
+kill "$(cat "$demo/emulator.pid")"; wait "$(cat "$demo/emulator.pid")" 2>/dev/null || true
+start_emulator --kubeconfig "$demo/kubeconfig"
+run emulator webhook install --kubeconfig "$demo/kubeconfig" --url "https://127.0.0.1:$port" \
+  --data-dir "$demo/emulator"
+
+say "5. The seed workflow, verbatim AWS CLI: OIDC provider, policy, role with the IRSA trust policy"
+cd "$demo"
+run aws iam create-open-id-connect-provider --url "$issuer" --client-id-list sts.amazonaws.com
+cat >my-policy.json <<EOF
+{
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::my-pod-secrets-bucket"
+        }
+    ]
+}
+EOF
+run aws iam create-policy --policy-name my-policy --policy-document file://my-policy.json --query Policy.Arn
+account_id=$(aws sts get-caller-identity --query "Account" --output text)
+oidc_provider=${issuer#https://}
+cat >trust-relationship.json <<EOF
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": {
+        "Federated": "arn:aws:iam::$account_id:oidc-provider/$oidc_provider"
+      },
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {
+        "StringEquals": {
+          "$oidc_provider:aud": "sts.amazonaws.com",
+          "$oidc_provider:sub": "system:serviceaccount:default:my-service-account"
+        }
+      }
+    }
+  ]
+}
+EOF
+run aws iam create-role --role-name my-role --assume-role-policy-document file://trust-relationship.json \
+  --query Role.Arn
+run aws iam attach-role-policy --role-name my-role --policy-arn="arn:aws:iam::$account_id:policy/my-policy"
+
+say "6. The service account, annotated with the role"
+run kubectl create serviceaccount my-service-account -n default
+run kubectl annotate serviceaccount -n default my-service-account \
+  "eks.amazonaws.com/role-arn=arn:aws:iam::$account_id:role/my-role"
+
+say "7. The seed's aws-cli pod: the webhook injects the token volume and the AWS env"
+cat >pod.yaml <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: irsa-test
+  namespace: default
+spec:
+  serviceAccountName: my-service-account
+  containers:
+  - name: irsa
+    image: public.ecr.aws/aws-cli/aws-cli:2.25.4
+    command: ['sh', '-c', 'aws sts "get-caller-identity" && sleep 3600']
+EOF
+run kubectl apply -f pod.yaml
+kubectl get pod irsa-test -o jsonpath='{range .spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}'
+
+say "8. Playing the kubelet (no nodes here): project the token, run the AWS CLI with the pod's env"
+kubectl create token my-service-account --audience sts.amazonaws.com --duration 1h >token
+pod_env=$(kubectl get pod irsa-test -o jsonpath='{range .spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}' \
+  | sed -e "s#^AWS_WEB_IDENTITY_TOKEN_FILE=.*#AWS_WEB_IDENTITY_TOKEN_FILE=$demo/token#" \
+        -e "s#^AWS_CA_BUNDLE=.*#AWS_CA_BUNDLE=$AWS_CA_BUNDLE#")
+if ! grep -q '^AWS_ROLE_ARN=' <<<"$pod_env"; then
+  echo "(the webhook did not mutate the pod; using the env it would inject)"
+  pod_env="AWS_ROLE_ARN=arn:aws:iam::$account_id:role/my-role
+AWS_WEB_IDENTITY_TOKEN_FILE=$demo/token
+AWS_ENDPOINT_URL_STS=$AWS_ENDPOINT_URL
+AWS_CA_BUNDLE=$AWS_CA_BUNDLE
+AWS_REGION=$AWS_REGION"
+fi
+# shellcheck disable=SC2046
+run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL $(echo "$pod_env" | tr '\n' ' ') \
+  aws sts get-caller-identity
+
+say "9. Why a binding fails: a token for another service account is denied, and the emulator says why"
+kubectl create serviceaccount intruder -n default >/dev/null
+kubectl create token intruder --audience sts.amazonaws.com >intruder-token
+aws sts assume-role-with-web-identity --role-arn "arn:aws:iam::$account_id:role/my-role" \
+  --role-session-name intruder --web-identity-token "$(cat intruder-token)" 2>&1 | tail -1 || true
+run emulator audit --data-dir "$demo/emulator" | tail -2
+
+say "Still running. To explore:"
+cat <<EOF
+  eval "\$($target/irsa-emulator env --data-dir $demo/emulator --endpoint-url https://127.0.0.1:$port)"
+  export KUBECONFIG=$demo/kubeconfig PATH=$(dirname "$IRSA_KUBECTL"):\$PATH
+  $target/irsa-emulator audit -f --data-dir $demo/emulator     # every STS decision, with reasons
+  scripts/demo.sh down                                           # stop and clean up
+EOF
