@@ -204,7 +204,67 @@ CASES = {
                  "InvalidIdentityToken"),
     "HS256 signed with the public key": (lambda lab, emu: hs256_with_public_key(lab), "InvalidIdentityToken"),
     "garbage": (lambda lab, emu: "garbage", "InvalidIdentityToken"),
+    "RS512 header over an RS256 signature": (
+        lambda lab, emu: lab.signer.token(header={"alg": "RS512"}, claims=lab.claims()),
+        "InvalidIdentityToken",
+    ),
+    "duplicated sub claim": (lambda lab, emu: raw_token(lab, duplicated_sub_payload(lab)), "InvalidIdentityToken"),
+    "payload is not JSON": (lambda lab, emu: raw_token(lab, b"not json at all"), "InvalidIdentityToken"),
+    "payload is a JSON array": (lambda lab, emu: raw_token(lab, b"[1,2,3]"), "InvalidIdentityToken"),
+    "exp as a string": (
+        lambda lab, emu: lab.signer.token(claims={**lab.claims(), "exp": str(int(time.time()) + 3600)}),
+        "InvalidIdentityToken",
+    ),
+    "exp huge": (lambda lab, emu: lab.signer.token(claims={**lab.claims(), "exp": 10**30}), "InvalidIdentityToken"),
+    "missing sub": (
+        lambda lab, emu: lab.signer.token(claims={k: v for k, v in lab.claims().items() if k != "sub"}),
+        "InvalidIdentityToken",
+    ),
+    "missing exp": (
+        lambda lab, emu: lab.signer.token(claims={k: v for k, v in lab.claims().items() if k != "exp"}),
+        "InvalidIdentityToken",
+    ),
+    "huge header": (
+        lambda lab, emu: lab.signer.token(header={"x": "A" * 12000}, claims=lab.claims()),
+        "InvalidIdentityToken",
+    ),
+    "nested JWS as payload": (lambda lab, emu: raw_token(lab, mint(emu).encode()), "InvalidIdentityToken"),
+    "base64 with padding and bad charset": (
+        lambda lab, emu: mint(emu).replace(".", "==.", 1).replace("-", "+"),
+        "InvalidIdentityToken",
+    ),
+    "signed by another cluster's key with this cluster's kid": (
+        lambda lab, emu: other_key_same_kid(lab),
+        "InvalidIdentityToken",
+    ),
 }
+
+
+def raw_token(lab, payload: bytes) -> str:
+    """A correctly signed token whose payload bytes are whatever the test says."""
+    h = b64url(json.dumps({"alg": "RS256", "kid": lab.signer.kid}).encode())
+    p = b64url(payload)
+    sig = lab.signer.key.sign(f"{h}.{p}".encode(), padding.PKCS1v15(), hashes.SHA256())
+    return f"{h}.{p}.{b64url(sig)}"
+
+
+def duplicated_sub_payload(lab) -> bytes:
+    body = json.dumps(lab.claims())
+    return (body[:-1] + ', "sub": "system:serviceaccount:kube-system:admin"}').encode()
+
+
+def other_key_same_kid(lab) -> str:
+    other = Signer.__new__(Signer)
+    other.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    other.kid = lab.signer.kid
+    return other.token(claims=lab.claims())
+
+
+def test_aud_as_a_string_is_accepted(emulator, irsa):
+    """RFC 7519 allows a single audience as a string; only the value matters."""
+    token = irsa.signer.token(claims={**irsa.claims(), "aud": "sts.amazonaws.com"})
+    out = assume(emulator, irsa, token)
+    assert out.returncode == 0, out.stderr
 
 
 @pytest.mark.parametrize("case", list(CASES))

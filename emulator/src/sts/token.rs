@@ -12,6 +12,8 @@ use crate::app::AppState;
 use crate::error::AwsError;
 use crate::state::model::OidcProvider;
 
+/// Real issuers' headers are a few dozen bytes; a large one is an attack on the parser, not a key hint.
+const MAX_HEADER_BYTES: usize = 4096;
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 const LEEWAY_SECONDS: u64 = 60;
 /// Asymmetric algorithms only: `none` and HMAC (which would let anyone holding the public key sign) never.
@@ -75,6 +77,11 @@ pub async fn verify(state: &AppState, token: &str) -> Result<VerifiedToken, AwsE
         return Err(invalid(
             "The web identity token is not a JWT (expected header.payload.signature)",
         ));
+    }
+    if token.split('.').next().map_or(0, str::len) > MAX_HEADER_BYTES {
+        return Err(invalid(format!(
+            "The web identity token's header is larger than {MAX_HEADER_BYTES} bytes"
+        )));
     }
     let header = jsonwebtoken::decode_header(token)
         .map_err(|e| invalid(format!("The web identity token's header is invalid: {e}")))?;
