@@ -333,3 +333,43 @@ def test_audit_explains_a_denial_with_both_values(emulator, irsa):
     assert "system:serviceaccount:default:app" in denial["explanation"]
     assert "system:serviceaccount:dev:app" in denial["explanation"]
     assert f"{irsa.provider}:sub" in denial["explanation"]
+
+
+def test_external_issuer_keys_come_through_discovery(emulator, irsa):
+    """A cluster registered with --issuer-url serves its own discovery document; STS fetches the JWKS from it.
+
+    The external issuer here is this emulator reached as `localhost` (a name its certificate covers), so the
+    keys really travel through discovery and the JWKS URL over HTTPS rather than the in-process shortcut.
+    """
+    external = irsa.issuer.replace("127.0.0.1", "localhost")
+    out = subprocess.run(
+        [emulator_binary(), "cluster", "create", "kind-like", "--issuer-url", external],
+        env=emulator.env(), capture_output=True, text=True,
+    )
+    assert out.returncode == 0, out.stderr
+    eks = emulator.boto3("eks").describe_cluster(name="kind-like")["cluster"]
+    assert eks["identity"]["oidc"]["issuer"] == external
+
+    iam = emulator.boto3("iam")
+    provider_arn = iam.create_open_id_connect_provider(Url=external, ClientIDList=["sts.amazonaws.com"])[
+        "OpenIDConnectProviderArn"
+    ]
+    host = external.removeprefix("https://")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {"StringEquals": {f"{host}:sub": "system:serviceaccount:default:app"}},
+        }],
+    }
+    role_arn = iam.create_role(RoleName="external", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    # The external cluster's API server signs with its own key; here that is the same key pair.
+    token = irsa.signer.token(claims=irsa.claims(iss=external))
+    ok = assume(emulator, irsa, token, role_arn=role_arn)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["Provider"] == provider_arn
+    # A kid the external JWKS does not have is refused after the fetch.
+    bad = irsa.signer.token(header={"kid": "unknown"}, claims=irsa.claims(iss=external))
+    assert error_code(assume(emulator, irsa, bad, role_arn=role_arn)) == "InvalidIdentityToken"
