@@ -115,6 +115,49 @@ fn assumed_role_user(xml: &mut XmlWriter, state: &AppState, role: &Role, session
         .close("AssumedRoleUser");
 }
 
+/// An allowed AssumeRole*: issues the session, audits the decision and renders the shared result
+/// members in AWS's order (`between` writes the action's own members after Credentials).
+struct Grant<'a> {
+    caller: &'a str,
+    action: &'a str,
+    role: &'a Role,
+    session: &'a str,
+    seconds: i64,
+    policy: Option<String>,
+    explanation: String,
+}
+
+impl Grant<'_> {
+    fn issue(self, state: &AppState, xml: &mut XmlWriter, between: impl FnOnce(&mut XmlWriter)) {
+        let packed = packed_policy_size(&self.policy);
+        let creds = state.sessions.issue(
+            SessionPrincipal::AssumedRole {
+                role_name: self.role.name.clone(),
+                role_arn: self.role.arn.clone(),
+                role_id: self.role.role_id.clone(),
+                session_name: self.session.to_string(),
+            },
+            Utc::now() + Duration::seconds(self.seconds),
+            self.policy,
+            None,
+        );
+        state.audit.record(Entry {
+            caller: self.caller,
+            action: self.action,
+            role: Some(&self.role.arn),
+            decision: Decision::Allow,
+            code: None,
+            explanation: self.explanation,
+        });
+        render_credentials(xml, &creds);
+        between(xml);
+        assumed_role_user(xml, state, self.role, self.session);
+        if let Some(size) = packed {
+            xml.text_element("PackedPolicySize", &size.to_string());
+        }
+    }
+}
+
 fn packed_policy_size(policy: &Option<String>) -> Option<usize> {
     policy
         .as_ref()
@@ -192,33 +235,19 @@ pub async fn with_web_identity(state: &AppState, params: &Params) -> Handled {
         return Err(err);
     }
     let seconds = duration(params, &role, 3600, false)?;
-    let creds = state.sessions.issue(
-        SessionPrincipal::AssumedRole {
-            role_name: role.name.clone(),
-            role_arn: role.arn.clone(),
-            role_id: role.role_id.clone(),
-            session_name: session.clone(),
-        },
-        Utc::now() + Duration::seconds(seconds),
-        policy.clone(),
-        None,
-    );
-    state.audit.record(Entry {
+    let grant = Grant {
         caller: &verified.subject,
         action: "sts:AssumeRoleWithWebIdentity",
-        role: Some(&role.arn),
-        decision: Decision::Allow,
-        code: None,
+        role: &role,
+        session: &session,
+        seconds,
+        policy,
         explanation: evaluation.explain(),
-    });
-
+    };
     let mut xml = XmlWriter::new();
-    render_credentials(&mut xml, &creds);
-    xml.text_element("SubjectFromWebIdentityToken", &verified.subject);
-    assumed_role_user(&mut xml, state, &role, &session);
-    if let Some(size) = packed_policy_size(&policy) {
-        xml.text_element("PackedPolicySize", &size.to_string());
-    }
+    grant.issue(state, &mut xml, |xml| {
+        xml.text_element("SubjectFromWebIdentityToken", &verified.subject);
+    });
     xml.text_element("Provider", &verified.provider.arn)
         .text_element("Audience", &verified.audience);
     Ok(Some(xml))
@@ -287,31 +316,17 @@ pub fn assume_role(state: &AppState, caller: &Caller, params: &Params) -> Handle
     };
     let chained = caller.role().is_some();
     let seconds = duration(params, &role, 3600, chained)?;
-    let creds = state.sessions.issue(
-        SessionPrincipal::AssumedRole {
-            role_name: role.name.clone(),
-            role_arn: role.arn.clone(),
-            role_id: role.role_id.clone(),
-            session_name: session.clone(),
-        },
-        Utc::now() + Duration::seconds(seconds),
-        policy.clone(),
-        None,
-    );
-    state.audit.record(Entry {
+    let grant = Grant {
         caller: &caller_arn,
         action: "sts:AssumeRole",
-        role: Some(&role.arn),
-        decision: Decision::Allow,
-        code: None,
+        role: &role,
+        session: &session,
+        seconds,
+        policy,
         explanation: allowed.explain(),
-    });
+    };
     let mut xml = XmlWriter::new();
-    render_credentials(&mut xml, &creds);
-    assumed_role_user(&mut xml, state, &role, &session);
-    if let Some(size) = packed_policy_size(&policy) {
-        xml.text_element("PackedPolicySize", &size.to_string());
-    }
+    grant.issue(state, &mut xml, |_| {});
     Ok(Some(xml))
 }
 
