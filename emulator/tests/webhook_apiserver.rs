@@ -13,6 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use irsa_e2e::controlplane::{self, ControlPlane, ControlPlaneConfig};
+use irsa_emulator::webhook::cache::{ServiceAccountCache, Source};
 use irsa_emulator::webhook::install;
 use irsa_emulator::{Config, Emulator};
 use k8s_openapi::api::admissionregistration::v1::MutatingWebhookConfiguration;
@@ -431,6 +432,47 @@ async fn apiserver_calls_the_emulator_for_pods() {
         || ca_configmap(&client, ns),
     )
     .await;
+
+    // The cache's grace lookup, on its own: a ServiceAccount is found right after it is created, whether
+    // the watch has delivered it yet or not; a missing one is not found, after at most the grace period.
+    let cache = ServiceAccountCache::start(client.clone()).await;
+    let mut sources = Vec::new();
+    for i in 0..10 {
+        let name = format!("race-{i}");
+        create_sa(&client, ns, &name, &[("eks.amazonaws.com/role-arn", ROLE)]).await;
+        let (sa, source) = cache
+            .get(ns, &name, Duration::from_secs(2))
+            .await
+            .unwrap_or_else(|| panic!("{name} not found right after its creation"));
+        assert_eq!(
+            sa.metadata.annotations.as_ref().unwrap()["eks.amazonaws.com/role-arn"],
+            ROLE
+        );
+        sources.push(source);
+    }
+    eprintln!("lookups right after creation were answered by: {sources:?}");
+    let started = Instant::now();
+    assert!(cache
+        .get(ns, "missing", Duration::from_millis(500))
+        .await
+        .is_none());
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(cache.get(ns, "missing", Duration::ZERO).await.is_none());
+    eventually(
+        "the watch to deliver race-0",
+        Duration::from_secs(10),
+        || {
+            let cache = &cache;
+            async move {
+                cache
+                    .get(ns, "race-0", Duration::ZERO)
+                    .await
+                    .filter(|(_, source)| *source == Source::Cache)
+            }
+        },
+    )
+    .await;
+    drop(cache);
 
     // The emulator stopped: failurePolicy Ignore admits pods unchanged.
     emulator.shutdown().await;

@@ -20,7 +20,7 @@ use tokio::task::AbortHandle;
 /// Default wait for a ServiceAccount that is not (yet) in the cache.
 pub const DEFAULT_LOOKUP_GRACE: Duration = Duration::from_secs(1);
 /// How long startup waits for the first full list before serving with fallbacks only.
-const INITIAL_SYNC: Duration = Duration::from_secs(10);
+const INITIAL_SYNC: Duration = Duration::from_secs(5);
 
 pub type ServiceAccountMeta = PartialObjectMeta<ServiceAccount>;
 
@@ -36,6 +36,15 @@ pub struct ServiceAccountCache {
 pub enum Source {
     Cache,
     ApiServer,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Cache => "cache",
+            Source::ApiServer => "api-server",
+        }
+    }
 }
 
 impl ServiceAccountCache {

@@ -224,6 +224,9 @@ pub async fn uninstall(client: &Client, name: &str) -> anyhow::Result<Removed> {
 pub async fn client(kubeconfig: Option<&Path>) -> anyhow::Result<Client> {
     let config = match kubeconfig {
         Some(path) => {
+            if !path.is_file() {
+                bail!("kubeconfig {} does not exist", path.display());
+            }
             let file = kube::config::Kubeconfig::read_from(path)
                 .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
             kube::Config::from_custom_kubeconfig(file, &kube::config::KubeConfigOptions::default())

@@ -126,7 +126,7 @@ impl Webhook {
             );
             return review::response(&request.api_version, &request.uid, None);
         }
-        let settings = match &self.cache {
+        let (settings, lookup) = match &self.cache {
             None => {
                 tracing::warn!(
                     uid = %request.uid, namespace = %request.namespace, pod = %request.pod_name,
@@ -136,26 +136,30 @@ impl Webhook {
             }
             Some(cache) => {
                 let grace = self.grace_for(&request.pod);
-                cache
+                match cache
                     .get(&request.namespace, &request.service_account, grace)
                     .await
-                    .map(|(sa, _)| {
-                        ServiceAccountSettings::from_annotations(
+                {
+                    Some((sa, source)) => (
+                        Some(ServiceAccountSettings::from_annotations(
                             sa.metadata.annotations.as_ref(),
                             &self.config,
-                        )
-                    })
+                        )),
+                        source.as_str(),
+                    ),
+                    None => (None, "not found"),
+                }
             }
         };
         let (answer, outcome) = review::decide(&request, settings.as_ref(), &self.config);
         match outcome {
             Outcome::Mutated { operations } => tracing::info!(
                 uid = %request.uid, namespace = %request.namespace, pod = %request.pod_name,
-                service_account = %request.service_account, operations, "pod mutated"
+                service_account = %request.service_account, lookup, operations, "pod mutated"
             ),
             Outcome::NotMutated { reason } => tracing::info!(
                 uid = %request.uid, namespace = %request.namespace, pod = %request.pod_name,
-                service_account = %request.service_account, %reason, "pod not mutated"
+                service_account = %request.service_account, lookup, %reason, "pod not mutated"
             ),
         }
         answer
