@@ -373,3 +373,73 @@ def test_external_issuer_keys_come_through_discovery(emulator, irsa):
     # A kid the external JWKS does not have is refused after the fetch.
     bad = irsa.signer.token(header={"kid": "unknown"}, claims=irsa.claims(iss=external))
     assert error_code(assume(emulator, irsa, bad, role_arn=role_arn)) == "InvalidIdentityToken"
+
+
+def session_client(emulator, service, creds):
+    import boto3
+
+    return boto3.client(
+        service, endpoint_url=emulator.url, verify=str(emulator.ca), region_name="us-east-1",
+        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
+def test_assume_role_chaining_and_session_tokens(emulator, irsa):
+    """AssumeRole with Principal.AWS trust, role chaining (1 hour cap), GetSessionToken for the admin."""
+    iam = emulator.boto3("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": irsa.role_arn}, "Action": "sts:AssumeRole"}],
+    }
+    target = iam.create_role(RoleName="deployer", AssumeRolePolicyDocument=json.dumps(trust),
+                             MaxSessionDuration=7200)["Role"]["Arn"]
+    web = emulator.boto3("sts").assume_role_with_web_identity(
+        RoleArn=irsa.role_arn, RoleSessionName="pod", WebIdentityToken=mint(emulator)
+    )["Credentials"]
+    reader_sts = session_client(emulator, "sts", web)
+
+    # s3-reader's identity policies do not allow sts:AssumeRole: refused before the trust is even read.
+    with pytest.raises(Exception) as err:
+        reader_sts.assume_role(RoleArn=target, RoleSessionName="chain")
+    assert "AccessDenied" in str(err.value) and "sts:AssumeRole" in str(err.value)
+
+    iam.put_role_policy(
+        RoleName="s3-reader", PolicyName="may-chain",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": target}]}),
+    )
+    chained = reader_sts.assume_role(RoleArn=target, RoleSessionName="chain")
+    assert chained["AssumedRoleUser"]["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/chain"
+    who = session_client(emulator, "sts", chained["Credentials"]).get_caller_identity()
+    assert who["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/chain"
+    # Chained sessions are capped at one hour whatever the role's maximum.
+    with pytest.raises(Exception) as err:
+        reader_sts.assume_role(RoleArn=target, RoleSessionName="long", DurationSeconds=7200)
+    assert "ValidationError" in str(err.value)
+
+    # The admin may assume it too only if the trust says so: it names s3-reader alone.
+    with pytest.raises(Exception) as err:
+        emulator.boto3("sts").assume_role(RoleArn=target, RoleSessionName="admin")
+    assert "AccessDenied" in str(err.value)
+
+    token = emulator.boto3("sts").get_session_token(DurationSeconds=900)["Credentials"]
+    assert token["AccessKeyId"].startswith("ASIA")
+    assert session_client(emulator, "iam", token).list_roles()["Roles"], "admin session keeps admin rights"
+    with pytest.raises(Exception) as err:
+        reader_sts.get_session_token()
+    assert "AccessDenied" in str(err.value)
+
+
+def test_eks_calls_are_authorized_for_role_sessions(emulator, irsa):
+    web = emulator.boto3("sts").assume_role_with_web_identity(
+        RoleArn=irsa.role_arn, RoleSessionName="pod", WebIdentityToken=mint(emulator)
+    )["Credentials"]
+    eks = session_client(emulator, "eks", web)
+    with pytest.raises(Exception) as err:
+        eks.describe_cluster(name="lab")
+    assert "AccessDenied" in str(err.value) and "eks:DescribeCluster" in str(err.value)
+    iam_doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "eks:DescribeCluster", "Resource": f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/lab"}]}
+    emulator.boto3("iam").put_role_policy(RoleName="s3-reader", PolicyName="eks", PolicyDocument=json.dumps(iam_doc))
+    assert eks.describe_cluster(name="lab")["cluster"]["identity"]["oidc"]["issuer"] == irsa.issuer
