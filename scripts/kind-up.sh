@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# One command to a kind cluster whose API server issues IRSA tokens that irsa-emulator (IAM, STS, EKS, OIDC,
+# pod identity webhook) verifies — the whole IRSA flow on a laptop with Docker, no AWS account.
+#
+#   scripts/kind-up.sh [NAME]        # NAME defaults to irsa; then: eval "$(cat <state>/env)"
+#   scripts/kind-down.sh [NAME]      # removes the kind cluster, stops the emulator, deletes the state
+#
+# Steps:
+#   1. builds irsa-emulator and irsa-kind-config (cargo), finds kind (PATH, else `go install sigs.k8s.io/kind`
+#      into the cache) and kubectl (IRSA_KUBECTL, PATH, else scripts/install-kubectl.sh);
+#   2. starts the emulator on 0.0.0.0:PORT, its certificate valid for the address the kind node reaches the
+#      host at (the docker network's gateway on Linux, host.docker.internal with Docker Desktop), which is also
+#      the base of the issuer URL;
+#   3. `irsa-emulator cluster create NAME` → the issuer and sa.key/sa.pub;
+#   4. `irsa-kind-config` writes the kind config: the key dir mounted into the node, kubeadm patches setting
+#      kube-apiserver's service-account issuer/key flags and kube-controller-manager's key — the same flags
+#      (one function, irsa_e2e::controlplane::apiserver_issuer_args) the e2e tests' control plane runs with;
+#   5. `kind create cluster`; restarts the emulator with --kubeconfig (the webhook reads ServiceAccounts there);
+#      `irsa-emulator webhook install --url https://HOST:PORT`;
+#   6. prints the export lines (also saved in <state>/env).
+#
+# Environment: IRSA_KIND_PORT (default 8444), IRSA_KIND_HOST (the host as the kind node reaches it),
+# KIND_NODE_IMAGE (kind's default otherwise), IRSA_KIND_KUBEADM_API (v1beta4, or v1beta3 for node images
+# before Kubernetes 1.31), IRSA_EMULATOR_BIN + IRSA_KIND_CONFIG_BIN (both set: no cargo build), IRSA_KUBECTL,
+# IRSA_CACHE_DIR.
+# State: ${IRSA_CACHE_DIR:-~/.cache/kubectl-irsa}/kind/NAME/ (emulator data, keys, kind config, kubeconfig, logs).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NAME="${1:-irsa}"
+CACHE_ROOT="${IRSA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-irsa}"
+STATE="$CACHE_ROOT/kind/$NAME"
+PORT="${IRSA_KIND_PORT:-8444}"
+KIND_VERSION=v0.31.0
+
+log() { printf 'kind-up.sh: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+[[ "$NAME" =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "NAME must be lowercase letters, digits and -: $NAME"
+
+# 1. Tools.
+command -v docker >/dev/null 2>&1 || die "docker is not installed: kind needs a Docker engine"
+docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info failed): start Docker first"
+
+KIND="$(command -v kind || true)"
+if [[ -z "$KIND" ]]; then
+  KIND="$CACHE_ROOT/kind-bin/$KIND_VERSION/kind"
+  if [[ ! -x "$KIND" ]]; then
+    command -v go >/dev/null 2>&1 || die "kind is not on PATH and go is not installed to build it"
+    log "building kind $KIND_VERSION (go install sigs.k8s.io/kind) into $(dirname "$KIND")"
+    GOBIN="$(dirname "$KIND")" CGO_ENABLED=0 go install "sigs.k8s.io/kind@$KIND_VERSION" >&2
+  fi
+fi
+if [[ -n "${IRSA_KUBECTL:-}" ]]; then KUBECTL="$IRSA_KUBECTL"
+elif command -v kubectl >/dev/null 2>&1; then KUBECTL="$(command -v kubectl)"
+else KUBECTL="$("$ROOT/scripts/install-kubectl.sh")"
+fi
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+EMULATOR="${IRSA_EMULATOR_BIN:-$TARGET_DIR/debug/irsa-emulator}"
+KIND_CONFIG_BIN="${IRSA_KIND_CONFIG_BIN:-$TARGET_DIR/debug/irsa-kind-config}"
+# Given both binaries (tests do: no cargo inside cargo test), use them; else build them.
+if [[ -z "${IRSA_EMULATOR_BIN:-}" || -z "${IRSA_KIND_CONFIG_BIN:-}" ]]; then
+  log "building irsa-emulator and irsa-kind-config"
+  (cd "$ROOT" && cargo build --quiet -p irsa-emulator --bin irsa-emulator -p irsa-e2e --bin irsa-kind-config >&2)
+fi
+[[ -x "$EMULATOR" ]] || die "no irsa-emulator at $EMULATOR"
+[[ -x "$KIND_CONFIG_BIN" ]] || die "no irsa-kind-config at $KIND_CONFIG_BIN"
+
+if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
+  die "kind cluster '$NAME' already exists: scripts/kind-down.sh $NAME first"
+fi
+if [[ -e "$STATE" ]]; then
+  log "removing stale state $STATE"
+  "$ROOT/scripts/kind-down.sh" "$NAME" >&2 || true
+fi
+mkdir -p "$STATE/data" "$STATE/keys"
+
+# 2. Where the kind node reaches the host.
+HOST="${IRSA_KIND_HOST:-}"
+if [[ -z "$HOST" ]]; then
+  if [[ "$(uname -s)" == Linux ]] && ! docker info --format '{{.OperatingSystem}}' 2>/dev/null | grep -qi 'docker desktop'; then
+    gateway() { docker network inspect "$1" --format '{{range .IPAM.Config}}{{.Gateway}} {{end}}' 2>/dev/null |
+      tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | head -n1; }
+    HOST="$(gateway kind || true)"
+    [[ -n "$HOST" ]] || HOST="$(gateway bridge || true)"
+    [[ -n "$HOST" ]] || die "cannot find the docker network gateway; set IRSA_KIND_HOST to the host's address as containers see it"
+  else
+    HOST=host.docker.internal
+  fi
+fi
+URL="https://$HOST:$PORT"
+LOCAL_URL="https://127.0.0.1:$PORT"
+log "the kind node reaches the emulator at $URL"
+
+start_emulator() { # start_emulator [--kubeconfig K]
+  if [[ -f "$STATE/emulator.pid" ]]; then
+    kill "$(cat "$STATE/emulator.pid")" 2>/dev/null || true
+    sleep 1
+  fi
+  nohup "$EMULATOR" serve --listen "0.0.0.0:$PORT" --data-dir "$STATE/data" \
+    --hostname "$HOST" --hostname 127.0.0.1 --hostname localhost --public-url "$URL" "$@" \
+    >>"$STATE/emulator.log" 2>&1 </dev/null &
+  echo $! > "$STATE/emulator.pid"
+  local i
+  for i in $(seq 1 100); do
+    if [[ -f "$STATE/data/ca.pem" ]] &&
+      curl -s -o /dev/null --cacert "$STATE/data/ca.pem" "$LOCAL_URL/"; then
+      return 0
+    fi
+    kill -0 "$(cat "$STATE/emulator.pid")" 2>/dev/null || { tail -n 20 "$STATE/emulator.log" >&2; die "the emulator exited"; }
+    sleep 0.2
+  done
+  die "the emulator did not answer at $LOCAL_URL (log: $STATE/emulator.log)"
+}
+
+log "starting irsa-emulator on 0.0.0.0:$PORT (state in $STATE/data)"
+start_emulator
+
+# 3. The emulated EKS cluster: its issuer and signing keys.
+export AWS_CA_BUNDLE="$STATE/data/ca.pem"
+CREATED="$("$EMULATOR" cluster create "$NAME" --endpoint-url "$LOCAL_URL" --ca-bundle "$STATE/data/ca.pem" \
+  --data-dir "$STATE/data" --out-dir "$STATE/keys")"
+printf '%s\n' "$CREATED" >&2
+ISSUER="$(printf '%s\n' "$CREATED" | sed -n 's/^issuer:[[:space:]]*//p' | head -n1)"
+[[ "$ISSUER" == https://* ]] || die "irsa-emulator cluster create printed no issuer"
+# kube-apiserver runs as root in the node; the bind mount keeps the host's modes.
+chmod 0644 "$STATE/keys/sa.pub"
+
+# 4. The kind config, from the same flags the e2e control plane uses.
+"$KIND_CONFIG_BIN" --name "$NAME" --issuer "$ISSUER" --key-dir "$STATE/keys" \
+  --node-image "${KIND_NODE_IMAGE:-}" --kubeadm-api "${IRSA_KIND_KUBEADM_API:-v1beta4}" > "$STATE/kind-config.yaml"
+
+# 5. The kind cluster, then the webhook.
+log "creating kind cluster $NAME"
+"$KIND" create cluster --name "$NAME" --config "$STATE/kind-config.yaml" --kubeconfig "$STATE/kubeconfig" \
+  --wait 120s >&2
+log "restarting the emulator with --kubeconfig (the pod identity webhook reads ServiceAccounts there)"
+start_emulator --kubeconfig "$STATE/kubeconfig"
+"$EMULATOR" webhook install --kubeconfig "$STATE/kubeconfig" --url "$URL" --data-dir "$STATE/data" >&2
+
+# The API server now signs with the emulator cluster's key and names its issuer.
+GOT="$("$KUBECTL" --kubeconfig "$STATE/kubeconfig" get --raw /.well-known/openid-configuration |
+  sed -n 's/.*"issuer":"\([^"]*\)".*/\1/p')"
+[[ "$GOT" == "$ISSUER" ]] || die "the kind API server's issuer is '$GOT', expected $ISSUER (see $STATE/kind-config.yaml)"
+
+# 6. Export lines.
+{
+  echo "export KUBECONFIG=$STATE/kubeconfig"
+  "$EMULATOR" env --endpoint-url "$LOCAL_URL" --data-dir "$STATE/data"
+  echo "export IRSA_KIND_CLUSTER=$NAME"
+  echo "export IRSA_KIND_ISSUER=$ISSUER"
+} > "$STATE/env"
+log "ready: kind cluster $NAME, issuer $ISSUER, emulator $LOCAL_URL (pods: $URL)"
+log "use it with: eval \"\$(cat $STATE/env)\"   remove it with: scripts/kind-down.sh $NAME"
+cat "$STATE/env"
