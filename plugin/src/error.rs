@@ -48,7 +48,7 @@ pub enum Error {
     /// The account has no IAM OIDC provider for the cluster's issuer.
     #[error(
         "no IAM OIDC provider for issuer {issuer} (expected {provider_arn}); \
-         create it first with: kubectl irsa oidc associate {associate_args}"
+         create it first with: kubectl irsa oidc associate{}", space_before(.associate_args)
     )]
     MissingProvider {
         issuer: String,
@@ -59,7 +59,7 @@ pub enum Error {
     /// The OIDC provider exists but does not list the audience the tokens will carry.
     #[error(
         "IAM OIDC provider {provider_arn} does not list audience {audience:?} (client IDs: {client_ids}); \
-         add it with: kubectl irsa oidc associate {associate_args} --audience {audience}"
+         add it with: kubectl irsa oidc associate{} --audience {audience}", space_before(.associate_args)
     )]
     MissingAudience {
         provider_arn: String,
@@ -114,6 +114,14 @@ pub enum Error {
     /// `describe` found problems (exit code 3); the report itself has been printed.
     #[error("{0}")]
     Unhealthy(String),
+}
+
+fn space_before(s: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(" {s}")
+    }
 }
 
 fn hint_suffix(hint: &Option<String>) -> String {

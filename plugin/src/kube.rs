@@ -372,6 +372,53 @@ pub fn labels(
     meta.labels.clone().unwrap_or_default()
 }
 
+/// The annotation and label keys kubectl-irsa owns through server-side apply (its `Apply` entry in
+/// `managedFields`). An apply must list them again, or the API server removes them.
+pub fn applied_keys(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+) -> (Vec<String>, Vec<String>) {
+    let mut annotations = Vec::new();
+    let mut labels = Vec::new();
+    for entry in meta.managed_fields.iter().flatten() {
+        if entry.manager.as_deref() != Some(FIELD_MANAGER)
+            || entry.operation.as_deref() != Some("Apply")
+        {
+            continue;
+        }
+        let Some(fields) = entry.fields_v1.as_ref().and_then(|f| f.0.get("f:metadata")) else {
+            continue;
+        };
+        let keys = |section: &str| -> Vec<String> {
+            fields
+                .get(section)
+                .and_then(Value::as_object)
+                .map(|o| {
+                    o.keys()
+                        .filter_map(|k| k.strip_prefix("f:"))
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        annotations.extend(keys("f:annotations"));
+        labels.extend(keys("f:labels"));
+    }
+    (annotations, labels)
+}
+
+/// Add to `want` the current values of the keys kubectl-irsa already owns but `want` does not mention.
+pub fn keep_owned(
+    want: &mut BTreeMap<String, String>,
+    current: &BTreeMap<String, String>,
+    owned: &[String],
+) {
+    for key in owned {
+        if let (false, Some(v)) = (want.contains_key(key), current.get(key)) {
+            want.insert(key.clone(), v.clone());
+        }
+    }
+}
+
 /// True if the object carries `app.kubernetes.io/managed-by=kubectl-irsa`.
 pub fn is_managed(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> bool {
     meta.labels
@@ -402,6 +449,40 @@ fn is_dns_label_inner(s: &str, max: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn owned_keys_come_from_the_apply_entry() {
+        let meta: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta =
+            serde_json::from_value(json!({
+                "name": "sa",
+                "managedFields": [
+                    { "manager": "kubectl-irsa", "operation": "Apply", "fieldsType": "FieldsV1",
+                      "fieldsV1": { "f:metadata": {
+                          "f:annotations": { "f:eks.amazonaws.com/role-arn": {} },
+                          "f:labels": { "f:app.kubernetes.io/managed-by": {}, "f:tier": {} } } } },
+                    { "manager": "kubectl", "operation": "Update", "fieldsType": "FieldsV1",
+                      "fieldsV1": { "f:metadata": { "f:annotations": { "f:team": {} } } } }
+                ]
+            }))
+            .unwrap();
+        let (a, l) = applied_keys(&meta);
+        assert_eq!(a, vec!["eks.amazonaws.com/role-arn".to_string()]);
+        assert_eq!(
+            l,
+            vec![
+                "app.kubernetes.io/managed-by".to_string(),
+                "tier".to_string()
+            ]
+        );
+        let mut want = BTreeMap::from([("x".to_string(), "1".to_string())]);
+        let current = BTreeMap::from([
+            ("tier".to_string(), "web".to_string()),
+            ("x".to_string(), "0".to_string()),
+        ]);
+        keep_owned(&mut want, &current, &l);
+        assert_eq!(want["tier"], "web");
+        assert_eq!(want["x"], "1");
+    }
 
     #[test]
     fn names() {

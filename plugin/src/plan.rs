@@ -30,6 +30,7 @@ pub enum Step {
         issuer: String,
         client_ids: Vec<String>,
         thumbprints: Vec<String>,
+        #[serde(serialize_with = "crate::aws::tags_as_map")]
         tags: Vec<(String, String)>,
     },
     AddClientId {
@@ -56,8 +57,10 @@ pub enum Step {
     },
     TagRole {
         role: String,
+        #[serde(serialize_with = "crate::aws::tags_as_map")]
         tags: Vec<(String, String)>,
         /// Previous values of those keys (`None`: the key was absent).
+        #[serde(serialize_with = "crate::aws::tags_as_map")]
         previous: Vec<(String, Option<String>)>,
     },
     AttachPolicy {
@@ -616,5 +619,9 @@ mod tests {
         let json = serde_json::to_value(&p).unwrap();
         assert_eq!(json["steps"][0]["action"], "createRole");
         assert_eq!(json["steps"][1]["policyArn"], "arn:aws:iam::1:policy/p");
+        assert_eq!(
+            json["steps"][0]["role"]["tags"]["managed-by"],
+            "kubectl-irsa"
+        );
     }
 }

@@ -62,7 +62,7 @@ fn oidc_associate_is_idempotent_and_uses_the_ca_thumbprint() {
         .block_on(env.aws.get_provider(&env.provider_arn()))
         .unwrap()
         .expect("provider created by oidc associate");
-    assert_eq!(provider.client_ids, vec![DEFAULT_AUDIENCE.to_string()]);
+    assert!(provider.client_ids.contains(&DEFAULT_AUDIENCE.to_string()));
     // The emulator's server sends only its leaf certificate; the top of the chain is its CA (AWS_CA_BUNDLE).
     let ca_der =
         rustls_pki_types::CertificateDer::from_pem_slice(env.emulator.ca_pem().unwrap().as_bytes())
@@ -185,7 +185,15 @@ fn create_binds_the_service_account_with_the_exact_trust_policy() {
         role_arn(env, &role_name)
     );
     assert_eq!(labels(&sa)[MANAGED_LABEL], "kubectl-irsa");
-    let managers: Vec<&str> = sa["metadata"]["managedFields"]
+    let with_fields = env.kubectl_json(&[
+        "get",
+        "serviceaccount",
+        name,
+        "-n",
+        ns,
+        "--show-managed-fields",
+    ]);
+    let managers: Vec<&str> = with_fields["metadata"]["managedFields"]
         .as_array()
         .unwrap()
         .iter()
@@ -859,7 +867,8 @@ fn annotate_checks_the_role_before_binding() {
         "--attach-policy-arn",
         &policy,
     ]);
-    assert!(!out.contains("service account annotate/app ("), "{out}");
+    assert!(!out.contains("create service account"), "{out}");
+    assert!(!out.contains("annotate service account"), "{out}");
     let sa = env.service_account(ns, "app").unwrap();
     assert!(!annotations(&sa).contains_key(ROLE_ARN_ANNOTATION));
     let arn = role_arn(env, "annotate-app");
@@ -985,6 +994,26 @@ fn cluster_config_creates_fifty_service_accounts() {
         .map(|r| r["result"].as_str().unwrap())
         .collect();
     assert_eq!(results, vec!["up-to-date"; 50]);
+
+    // Re-binding one of them keeps what the cluster config applied (server-side apply would drop fields
+    // kubectl-irsa owns but does not list again).
+    env.ok(&[
+        "create",
+        "--name",
+        "svc-0",
+        "-n",
+        "fleet-0",
+        "--role-name",
+        "fleet-other",
+        "--override-existing-serviceaccounts",
+    ]);
+    let sa = env.service_account("fleet-0", "svc-0").unwrap();
+    assert_eq!(
+        annotations(&sa)[ROLE_ARN_ANNOTATION],
+        role_arn(env, "fleet-other")
+    );
+    assert_eq!(labels(&sa)["tier"], "backend");
+    assert_eq!(labels(&sa)[MANAGED_LABEL], "kubectl-irsa");
 }
 
 #[test]
@@ -1043,4 +1072,665 @@ fn real_kubectl_finds_and_runs_the_plugin() {
     let shown = run(&["irsa", "oidc", "show", &kubeconfig, "-o", "json"]);
     assert_eq!(shown.code, 0, "{shown}");
     assert_eq!(shown.json()["issuer"], env.issuer.as_str());
+}
+
+/// Run a prepared plugin command.
+fn output(mut cmd: std::process::Command, args: &[&str]) -> common::Run {
+    let out = cmd.args(args).output().expect("plugin runs");
+    common::Run::new(args, out)
+}
+
+#[test]
+fn kubeconfig_context_namespace_and_aws_profile_conventions() {
+    let Some((env, _guard)) = env() else { return };
+    // A kubeconfig whose current context has a namespace, plus a second context with another one.
+    let kubeconfig = env.dir.path().join("kubeconfig-contexts");
+    std::fs::copy(env.cp.kubeconfig(), &kubeconfig).unwrap();
+    let kubectl = irsa_e2e::controlplane::kubectl_binary().unwrap();
+    let kc = |args: &[&str]| {
+        let out = std::process::Command::new(&kubectl)
+            .arg(format!("--kubeconfig={}", kubeconfig.display()))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let cluster = kc(&[
+        "config",
+        "view",
+        "-o",
+        "jsonpath={.contexts[0].context.cluster}",
+    ]);
+    let user = kc(&[
+        "config",
+        "view",
+        "-o",
+        "jsonpath={.contexts[0].context.user}",
+    ]);
+    kc(&[
+        "config",
+        "set-context",
+        "--current",
+        "--namespace=ctx-current",
+    ]);
+    kc(&[
+        "config",
+        "set-context",
+        "second",
+        &format!("--cluster={cluster}"),
+        &format!("--user={user}"),
+        "--namespace=ctx-second",
+    ]);
+    let flag = format!("--kubeconfig={}", kubeconfig.display());
+
+    let run = output(
+        env.plugin_without_kubeconfig(),
+        &[&flag, "create", "--name", "app", "--dry-run"],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("service account ctx-current/app"),
+        "{run}"
+    );
+    let run = output(
+        env.plugin_without_kubeconfig(),
+        &[
+            &flag,
+            "--context",
+            "second",
+            "create",
+            "--name",
+            "app",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stdout.contains("service account ctx-second/app"),
+        "{run}"
+    );
+    let run = output(
+        env.plugin_without_kubeconfig(),
+        &[
+            &flag,
+            "--context",
+            "second",
+            "-n",
+            "explicit",
+            "create",
+            "--name",
+            "app",
+            "--dry-run",
+        ],
+    );
+    assert!(run.stdout.contains("service account explicit/app"), "{run}");
+    // KUBECONFIG works as for kubectl.
+    let mut cmd = env.plugin_without_kubeconfig();
+    cmd.env("KUBECONFIG", &kubeconfig);
+    let run = output(cmd, &["create", "--name", "app", "--dry-run"]);
+    assert!(
+        run.stdout.contains("service account ctx-current/app"),
+        "{run}"
+    );
+    let run = output(
+        env.plugin_without_kubeconfig(),
+        &[&flag, "--context", "nope", "list"],
+    );
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr
+            .contains("context \"nope\" is not in the kubeconfig"),
+        "{run}"
+    );
+
+    // AWS: credentials and region from a shared-config profile.
+    let config = env.dir.path().join("aws-config");
+    let credentials = env.dir.path().join("aws-credentials");
+    std::fs::write(&config, "[profile emu]\nregion = us-east-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        format!(
+            "[emu]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            irsa_emulator::config::DEFAULT_ADMIN_ACCESS_KEY_ID,
+            irsa_emulator::config::DEFAULT_ADMIN_SECRET_ACCESS_KEY
+        ),
+    )
+    .unwrap();
+    let profiled = || {
+        let mut cmd = env.plugin();
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_REGION")
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials);
+        cmd
+    };
+    let run = output(
+        profiled(),
+        &["--profile", "emu", "oidc", "show", "-o", "json"],
+    );
+    assert_eq!(run.code, 0, "{run}");
+    assert_eq!(run.json()["provider"]["arn"], env.provider_arn().as_str());
+    let run = output(profiled(), &["oidc", "show"]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(run.stderr.contains("no usable AWS credentials"), "{run}");
+}
+
+#[test]
+fn a_subject_pattern_lets_one_role_serve_several_service_accounts() {
+    let Some((env, _guard)) = env() else { return };
+    let ns = "jobs";
+    let policy = env.create_policy("jobs-read", "s3:GetObject");
+    let base = [
+        "-n",
+        ns,
+        "--role-name",
+        "jobs-workers",
+        "--subject-pattern",
+        "worker-*",
+    ];
+    let mut first = vec![
+        "create",
+        "--name",
+        "worker-1",
+        "--attach-policy-arn",
+        &policy,
+    ];
+    first.extend(base);
+    env.ok(&first);
+    let trust = role(env, "jobs-workers").unwrap().trust;
+    assert_eq!(
+        serde_json::to_string(&trust).unwrap(),
+        irsa_trust_policy(
+            env.account(),
+            &env.issuer,
+            ns,
+            "worker-1",
+            DEFAULT_AUDIENCE,
+            Some("worker-*")
+        )
+        .to_string()
+    );
+    assert!(trust.to_string().contains("StringLike"));
+    let mut second = vec!["create", "--name", "worker-2"];
+    second.extend(base);
+    let out = env.ok(&second);
+    assert!(
+        out.contains(
+            "trust policy of role jobs-workers admits system:serviceaccount:jobs:worker-2"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("update the trust policy"), "{out}");
+    assert_eq!(describe(env, ns, "worker-1").code, 0);
+    assert_eq!(describe(env, ns, "worker-2").code, 0);
+    // Outside the pattern: refused before anything happens.
+    let mut third = vec!["create", "--name", "batch-1"];
+    third.extend(base);
+    let run = env.run(&third);
+    assert_eq!(run.code, 2, "{run}");
+}
+
+/// Exchange a real service-account token (from the API server) for credentials at the emulator's STS.
+fn assume(env: &Env, ns: &str, name: &str, role_arn: &str) -> Result<String, String> {
+    let token = env.kubectl(&[
+        "create",
+        "token",
+        name,
+        "-n",
+        ns,
+        "--audience",
+        DEFAULT_AUDIENCE,
+    ]);
+    let sts = aws_sdk_sts::Client::new(&common::sdk_config(&env.emulator));
+    env.block_on(
+        sts.assume_role_with_web_identity()
+            .role_arn(role_arn)
+            .role_session_name("kubectl-irsa-test")
+            .web_identity_token(token.trim())
+            .send(),
+    )
+    .map(|out| out.assumed_role_user.map(|u| u.arn).unwrap_or_default())
+    .map_err(|e| {
+        use aws_sdk_sts::error::ProvideErrorMetadata;
+        format!(
+            "{}: {}",
+            e.code().unwrap_or("?"),
+            e.message().unwrap_or("?")
+        )
+    })
+}
+
+#[test]
+fn sts_agrees_with_describe() {
+    let Some((env, _guard)) = env() else { return };
+    let (ns, name) = ("sts", "app");
+    let policy = env.create_policy("sts-read", "s3:GetObject");
+    env.ok(&[
+        "create",
+        "--name",
+        name,
+        "-n",
+        ns,
+        "--attach-policy-arn",
+        &policy,
+    ]);
+    let role_name = default_role(ns, name);
+    let arn = role_arn(env, &role_name);
+    assert_eq!(describe(env, ns, name).code, 0);
+    let assumed = assume(env, ns, name, &arn).expect("STS accepts the binding kubectl irsa made");
+    assert!(
+        assumed.starts_with(&format!(
+            "arn:aws:sts::{}:assumed-role/{role_name}/",
+            env.account()
+        )),
+        "{assumed}"
+    );
+
+    // Break the trust: describe explains the denial STS answers.
+    let good = role(env, &role_name).unwrap().trust;
+    let wrong = irsa_trust_policy(
+        env.account(),
+        &env.issuer,
+        ns,
+        "someone-else",
+        DEFAULT_AUDIENCE,
+        None,
+    );
+    env.block_on(env.aws.update_trust(&role_name, &wrong))
+        .unwrap();
+    assert_problem(env, ns, name, &["token has system:serviceaccount:sts:app"]);
+    let denied = assume(env, ns, name, &arn).expect_err("STS refuses");
+    assert!(denied.starts_with("AccessDenied"), "{denied}");
+
+    // --add-trust repairs it, as describe's fix says.
+    env.ok(&[
+        "create",
+        "--name",
+        name,
+        "-n",
+        ns,
+        "--attach-role-arn",
+        &arn,
+        "--add-trust",
+    ]);
+    assert_eq!(describe(env, ns, name).code, 0);
+    assume(env, ns, name, &arn).expect("STS accepts the repaired binding");
+    env.block_on(env.aws.update_trust(&role_name, &good))
+        .unwrap();
+}
+
+#[test]
+fn a_custom_audience_needs_the_provider_to_list_it() {
+    let Some((env, _guard)) = env() else { return };
+    let (ns, name, audience) = ("aud", "app", "custom.example.com");
+    let run = env.run(&["create", "--name", name, "-n", ns, "--audience", audience]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr
+            .contains("does not list audience \"custom.example.com\""),
+        "{run}"
+    );
+    assert!(
+        run.stderr
+            .contains("kubectl irsa oidc associate --audience custom.example.com"),
+        "{run}"
+    );
+
+    let out = env.ok(&[
+        "oidc",
+        "associate",
+        "--audience",
+        DEFAULT_AUDIENCE,
+        "--audience",
+        audience,
+    ]);
+    assert!(out.contains("add client ID custom.example.com"), "{out}");
+    let policy = env.create_policy("aud-read", "s3:GetObject");
+    env.ok(&[
+        "create",
+        "--name",
+        name,
+        "-n",
+        ns,
+        "--audience",
+        audience,
+        "--attach-policy-arn",
+        &policy,
+    ]);
+    let sa = env.service_account(ns, name).unwrap();
+    assert_eq!(annotations(&sa)["eks.amazonaws.com/audience"], audience);
+    let role_name = default_role(ns, name);
+    assert_eq!(
+        role(env, &role_name).unwrap().trust,
+        irsa_trust_policy(env.account(), &env.issuer, ns, name, audience, None)
+    );
+    assert_eq!(describe(env, ns, name).code, 0);
+
+    // The provider forgets the audience: describe names it and the fix.
+    env.block_on(env.aws.remove_client_id(&env.provider_arn(), audience))
+        .unwrap();
+    assert_problem(
+        env,
+        ns,
+        name,
+        &[
+            "does not list audience custom.example.com",
+            "--audience custom.example.com",
+        ],
+    );
+    env.ok(&["delete", "--name", name, "-n", ns]);
+}
+
+/// Apply a step with the live executor, then undo it.
+fn apply_and_undo(env: &Env, kube: &kubectl_irsa::kube::Kube, step: &kubectl_irsa::plan::Step) {
+    use kubectl_irsa::plan::Executor;
+    let live = kubectl_irsa::executor::Live {
+        aws: Some(&env.aws),
+        kube: Some(kube),
+    };
+    env.block_on(async {
+        let outcome = live
+            .apply(step)
+            .await
+            .unwrap_or_else(|e| panic!("apply {}: {e}", step.summary()));
+        live.undo(step, &outcome)
+            .await
+            .unwrap_or_else(|e| panic!("undo {}: {e}", step.summary()));
+    });
+}
+
+#[test]
+fn every_kubernetes_step_can_be_undone() {
+    use kubectl_irsa::plan::{SaSnapshot, Step};
+    let Some((env, _guard)) = env() else { return };
+    let kube = env
+        .block_on(kubectl_irsa::kube::Kube::connect(
+            &kubectl_irsa::kube::KubeSettings {
+                kubeconfig: Some(env.cp.kubeconfig().to_path_buf()),
+                context: None,
+            },
+        ))
+        .unwrap();
+    let (ns, name) = ("undo-k8s", "app");
+    env.kubectl(&["create", "namespace", ns]);
+    env.kubectl(&["create", "serviceaccount", name, "-n", ns]);
+    env.kubectl(&[
+        "annotate",
+        "serviceaccount",
+        name,
+        "-n",
+        ns,
+        "team=a",
+        "keep=me",
+    ]);
+    env.kubectl(&["label", "serviceaccount", name, "-n", ns, "tier=web"]);
+    let metadata = |sa: &Value| (annotations(sa), labels(sa));
+    let before = metadata(&env.service_account(ns, name).unwrap());
+    let arn = role_arn(env, "undo-role");
+
+    // Annotate (overriding one annotation and adding a label), then restore.
+    apply_and_undo(
+        env,
+        &kube,
+        &Step::ApplyServiceAccount {
+            namespace: ns.into(),
+            name: name.into(),
+            annotations: BTreeMap::from([
+                (ROLE_ARN_ANNOTATION.to_string(), arn.clone()),
+                ("team".to_string(), "b".to_string()),
+            ]),
+            labels: BTreeMap::from([(MANAGED_LABEL.to_string(), "kubectl-irsa".to_string())]),
+            previous: Some(SaSnapshot {
+                annotations: BTreeMap::from([("team".to_string(), "a".to_string())]),
+                labels: BTreeMap::new(),
+            }),
+        },
+    );
+    assert_eq!(metadata(&env.service_account(ns, name).unwrap()), before);
+
+    // Remove an annotation, then restore it.
+    env.kubectl(&[
+        "annotate",
+        "serviceaccount",
+        name,
+        "-n",
+        ns,
+        &format!("{ROLE_ARN_ANNOTATION}={arn}"),
+    ]);
+    let annotated = metadata(&env.service_account(ns, name).unwrap());
+    apply_and_undo(
+        env,
+        &kube,
+        &Step::RemoveServiceAccountAnnotations {
+            namespace: ns.into(),
+            name: name.into(),
+            keys: vec![ROLE_ARN_ANNOTATION.into()],
+            previous: SaSnapshot {
+                annotations: BTreeMap::from([(ROLE_ARN_ANNOTATION.to_string(), arn.clone())]),
+                labels: BTreeMap::new(),
+            },
+        },
+    );
+    assert_eq!(metadata(&env.service_account(ns, name).unwrap()), annotated);
+
+    // Delete, then re-create with its annotations and labels.
+    let (a, l) = annotated.clone();
+    apply_and_undo(
+        env,
+        &kube,
+        &Step::DeleteServiceAccount {
+            namespace: ns.into(),
+            name: name.into(),
+            previous: SaSnapshot {
+                annotations: a,
+                labels: l,
+            },
+        },
+    );
+    assert_eq!(metadata(&env.service_account(ns, name).unwrap()), annotated);
+
+    // A service account that did not exist is deleted again; a namespace created is deleted (terminating).
+    apply_and_undo(
+        env,
+        &kube,
+        &Step::ApplyServiceAccount {
+            namespace: ns.into(),
+            name: "new".into(),
+            annotations: BTreeMap::from([(ROLE_ARN_ANNOTATION.to_string(), arn.clone())]),
+            labels: BTreeMap::new(),
+            previous: None,
+        },
+    );
+    assert!(env.service_account(ns, "new").is_none());
+    apply_and_undo(
+        env,
+        &kube,
+        &Step::CreateNamespace {
+            namespace: "undo-created".into(),
+        },
+    );
+    let gone = env.kubectl_json(&["get", "namespace", "undo-created"]);
+    assert!(gone["metadata"]["deletionTimestamp"].is_string(), "{gone}");
+}
+
+#[test]
+fn every_iam_step_can_be_undone() {
+    use kubectl_irsa::aws::NewRole;
+    use kubectl_irsa::plan::Step;
+    let Some((env, _guard)) = env() else { return };
+    let kube = env
+        .block_on(kubectl_irsa::kube::Kube::connect(
+            &kubectl_irsa::kube::KubeSettings {
+                kubeconfig: Some(env.cp.kubeconfig().to_path_buf()),
+                context: None,
+            },
+        ))
+        .unwrap();
+    let name = "undo-iam";
+    let trust = irsa_trust_policy(
+        env.account(),
+        &env.issuer,
+        "undo",
+        "a",
+        DEFAULT_AUDIENCE,
+        None,
+    );
+    let inline = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]});
+    let policy = env.create_policy("undo-read", "s3:GetObject");
+    let boundary = env.create_policy("undo-boundary", "s3:*");
+    env.block_on(env.aws.create_role(&NewRole {
+        name: name.into(),
+        path: "/".into(),
+        trust: trust.clone(),
+        description: "undo test".into(),
+        max_session_duration: None,
+        permissions_boundary: None,
+        tags: vec![("team".into(), "a".into())],
+    }))
+    .unwrap();
+    env.block_on(env.aws.put_inline_policy(name, "kept", &inline))
+        .unwrap();
+    let snapshot = |env: &Env| {
+        let role = role(env, name).unwrap();
+        let mut inline_names = env.block_on(env.aws.inline_policies(name)).unwrap();
+        inline_names.sort();
+        let docs: Vec<Value> = inline_names
+            .iter()
+            .map(|n| {
+                env.block_on(env.aws.inline_policy(name, n))
+                    .unwrap()
+                    .unwrap()
+            })
+            .collect();
+        let mut tags = role.tags.clone();
+        tags.sort();
+        (
+            role.trust,
+            role.max_session_duration,
+            role.permissions_boundary,
+            tags,
+            attached(env, name),
+            docs,
+        )
+    };
+    let before = snapshot(env);
+    let other = irsa_trust_policy(
+        env.account(),
+        &env.issuer,
+        "undo",
+        "b",
+        DEFAULT_AUDIENCE,
+        None,
+    );
+    let steps = vec![
+        Step::UpdateTrust {
+            role: name.into(),
+            trust: other,
+            previous: trust.clone(),
+        },
+        Step::UpdateMaxSessionDuration {
+            role: name.into(),
+            seconds: 7200,
+            previous: Some(3600),
+        },
+        Step::PutPermissionsBoundary {
+            role: name.into(),
+            policy_arn: boundary.clone(),
+            previous: None,
+        },
+        Step::TagRole {
+            role: name.into(),
+            tags: vec![("team".into(), "b".into()), ("new".into(), "x".into())],
+            previous: vec![("team".into(), Some("a".into())), ("new".into(), None)],
+        },
+        Step::AttachPolicy {
+            role: name.into(),
+            policy_arn: policy.clone(),
+        },
+        Step::PutInlinePolicy {
+            role: name.into(),
+            policy_name: "added".into(),
+            document: inline.clone(),
+            previous: None,
+        },
+        Step::PutInlinePolicy {
+            role: name.into(),
+            policy_name: "kept".into(),
+            document: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}),
+            previous: Some(inline.clone()),
+        },
+        Step::DeleteInlinePolicy {
+            role: name.into(),
+            policy_name: "kept".into(),
+            previous: inline.clone(),
+        },
+    ];
+    for step in &steps {
+        apply_and_undo(env, &kube, step);
+        assert_eq!(snapshot(env), before, "after undoing {}", step.summary());
+    }
+    // Attached, then detached and re-attached.
+    env.block_on(env.aws.attach_policy(name, &policy)).unwrap();
+    let with_policy = snapshot(env);
+    apply_and_undo(
+        env,
+        &kube,
+        &Step::DetachPolicy {
+            role: name.into(),
+            policy_arn: policy.clone(),
+        },
+    );
+    assert_eq!(snapshot(env), with_policy);
+}
+
+#[test]
+fn create_refuses_to_bind_across_clusters() {
+    let Some((env, _guard)) = env() else { return };
+    // An EKS cluster that is not the one the kubeconfig points at, with its OIDC provider.
+    env.block_on(common::create_cluster(&env.emulator, "elsewhere"));
+    env.ok(&["oidc", "associate", "--cluster", "elsewhere"]);
+    let run = env.run(&[
+        "create",
+        "--name",
+        "app",
+        "-n",
+        "cross",
+        "--cluster",
+        "elsewhere",
+    ]);
+    assert_eq!(run.code, 1, "{run}");
+    assert!(
+        run.stderr.contains("--cluster elsewhere gives the issuer"),
+        "{run}"
+    );
+    assert!(run.stderr.contains("--context"), "{run}");
+    assert!(role(
+        env,
+        &kubectl_irsa::naming::default_role_name("elsewhere", "cross", "app")
+    )
+    .is_none());
+    // The role alone is fine.
+    env.ok(&[
+        "create",
+        "--name",
+        "app",
+        "-n",
+        "cross",
+        "--cluster",
+        "elsewhere",
+        "--role-only",
+        "--dry-run",
+    ]);
+    // Leave the account with one provider, as the other tests expect.
+    let show = env
+        .run(&["oidc", "show", "--cluster", "elsewhere", "-o", "json"])
+        .json();
+    let arn = show["provider"]["arn"].as_str().unwrap().to_string();
+    env.block_on(env.aws.delete_provider(&arn)).unwrap();
 }

@@ -12,8 +12,9 @@ use super::{print, validate_role_arn, warn, Ctx};
 use crate::cli::AnnotateArgs;
 use crate::error::{Error, Result};
 use crate::kube::{
-    annotations, is_dns_subdomain, is_managed, AUDIENCE_ANNOTATION, MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION,
+    annotations, applied_keys, is_dns_subdomain, is_managed, keep_owned, AUDIENCE_ANNOTATION,
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ANNOTATION,
+    TOKEN_EXPIRATION_ANNOTATION,
 };
 use crate::output::structured;
 
@@ -146,22 +147,18 @@ pub async fn run(ctx: &Ctx, args: AnnotateArgs) -> Result<()> {
         }
         want.insert(TOKEN_EXPIRATION_ANNOTATION.into(), seconds.to_string());
     }
-    // Keep fields this field manager already owns, so the apply does not drop them.
+    // Keep the fields this field manager already owns, so the apply does not drop them.
     let mut labels = BTreeMap::new();
     if is_managed(&sa.metadata) {
         labels.insert(MANAGED_BY_LABEL.to_string(), MANAGED_BY_VALUE.to_string());
     }
-    for key in [
-        AUDIENCE_ANNOTATION,
-        STS_REGIONAL_ANNOTATION,
-        TOKEN_EXPIRATION_ANNOTATION,
-    ] {
-        if !want.contains_key(key) {
-            if let Some(v) = current.get(key) {
-                want.insert(key.to_string(), v.clone());
-            }
-        }
-    }
+    let (owned_annotations, owned_labels) = applied_keys(&sa.metadata);
+    keep_owned(&mut want, &current, &owned_annotations);
+    keep_owned(
+        &mut labels,
+        &crate::kube::labels(&sa.metadata),
+        &owned_labels,
+    );
     let unchanged = want.iter().all(|(k, v)| current.get(k) == Some(v));
     if !unchanged {
         kube.apply_service_account(&namespace, &args.name, &want, &labels)

@@ -128,6 +128,13 @@ impl Env {
 
     /// The plugin with the environment a user of the emulator would have, and `--kubeconfig`.
     pub fn plugin(&self) -> Command {
+        let mut cmd = self.plugin_without_kubeconfig();
+        cmd.arg(format!("--kubeconfig={}", self.cp.kubeconfig().display()));
+        cmd
+    }
+
+    /// The plugin with the emulator's AWS environment and no kubeconfig at all.
+    pub fn plugin_without_kubeconfig(&self) -> Command {
         let mut cmd = Command::new(plugin_bin());
         isolate(&mut cmd, self.dir.path());
         cmd.env("AWS_ENDPOINT_URL", self.emulator.url())
@@ -137,8 +144,7 @@ impl Env {
                 "AWS_SECRET_ACCESS_KEY",
                 config::DEFAULT_ADMIN_SECRET_ACCESS_KEY,
             )
-            .env("AWS_REGION", "us-east-1")
-            .arg(format!("--kubeconfig={}", self.cp.kubeconfig().display()));
+            .env("AWS_REGION", "us-east-1");
         cmd
     }
 

@@ -1,0 +1,204 @@
+//! `create -f cluster.yaml`: every `iam.serviceAccounts[]` entry of an eksctl ClusterConfig, planned and
+//! applied with bounded concurrency (each entry rolls back on its own), with progress on stderr and more
+//! retries for AWS throttling.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::StreamExt;
+
+use super::{
+    execute, plan_create, resolve_target, same_cluster, CreateSpec, Report, BULK_AWS_ATTEMPTS,
+};
+use crate::cli::{CreateArgs, IssuerArgs, OutputFormat};
+use crate::clusterconfig::{ClusterConfig, ServiceAccountConfig};
+use crate::commands::{print, warn, Ctx};
+use crate::error::{Error, Result};
+use crate::output::structured;
+
+/// Turn a cluster-config entry into a spec, with the command line's shared flags.
+fn spec_from_config(
+    entry: &ServiceAccountConfig,
+    default_ns: &str,
+    args: &CreateArgs,
+) -> CreateSpec {
+    let mut tags: Vec<(String, String)> = entry.tags.clone().into_iter().collect();
+    tags.sort();
+    CreateSpec {
+        namespace: entry
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| default_ns.to_string()),
+        name: entry.metadata.name.clone(),
+        role_name: entry.role_name.clone(),
+        attach_policy_arns: entry.attach_policy_arns.clone(),
+        inline_policy: entry.attach_policy.clone(),
+        attach_role_arn: entry.attach_role_arn.clone(),
+        permissions_boundary: entry.permissions_boundary.clone(),
+        role_path: None,
+        max_session_duration: None,
+        tags,
+        audience: args.audience.clone(),
+        subject_pattern: entry.subject_pattern.clone(),
+        role_only: entry.role_only.unwrap_or(false),
+        override_existing: args.override_existing_serviceaccounts,
+        add_trust: args.add_trust,
+        labels: entry.metadata.labels.clone(),
+        annotations: entry.metadata.annotations.clone(),
+    }
+}
+
+pub(super) async fn run_config(
+    mut ctx: Ctx,
+    args: CreateArgs,
+    path: &std::path::Path,
+) -> Result<()> {
+    let config = ClusterConfig::load(path)?;
+    ctx.set_default_region(config.metadata.region.clone());
+    let ctx = ctx.with_aws_attempts(BULK_AWS_ATTEMPTS);
+    // Entries without a namespace use "default", as eksctl does.
+    let specs: Vec<CreateSpec> = config
+        .service_accounts()
+        .iter()
+        .map(|e| spec_from_config(e, "default", &args))
+        .collect();
+    for (i, spec) in specs.iter().enumerate() {
+        spec.validate().map_err(|e| {
+            Error::usage(format!(
+                "{}: iam.serviceAccounts[{i}] ({}/{}): {e}",
+                path.display(),
+                spec.namespace,
+                spec.name
+            ))
+        })?;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for spec in &specs {
+        if !seen.insert((spec.namespace.clone(), spec.name.clone())) {
+            return Err(Error::usage(format!(
+                "{}: service account {}/{} appears twice in iam.serviceAccounts",
+                path.display(),
+                spec.namespace,
+                spec.name
+            )));
+        }
+    }
+
+    // The issuer: flags first, else EKS for metadata.name, else (not an EKS cluster) the Kubernetes API.
+    let cluster_name = config.metadata.name.clone();
+    let issuer_args = if args.issuer.cluster.is_some() || args.issuer.oidc_issuer.is_some() {
+        args.issuer.clone()
+    } else {
+        IssuerArgs {
+            cluster: cluster_name.clone(),
+            oidc_issuer: None,
+        }
+    };
+    let target =
+        match resolve_target(&ctx, &issuer_args, &args.audience, cluster_name.as_deref()).await {
+            Err(Error::NotFound(msg))
+                if issuer_args.cluster.is_some() && args.issuer.cluster.is_none() =>
+            {
+                warn(&format!(
+                    "{msg}\nusing the issuer the Kubernetes API reports instead"
+                ));
+                resolve_target(
+                    &ctx,
+                    &IssuerArgs::default(),
+                    &args.audience,
+                    cluster_name.as_deref(),
+                )
+                .await?
+            }
+            other => other?,
+        };
+    let aws = ctx.aws().await?;
+    let kube = if specs.iter().all(|s| s.role_only) {
+        None
+    } else {
+        let kube = ctx.kube().await?;
+        same_cluster(kube, &target).await?;
+        Some(kube)
+    };
+
+    let total = specs.len();
+    let done = AtomicUsize::new(0);
+    let table = ctx.output() == OutputFormat::Table;
+    let concurrency = usize::from(args.concurrency);
+    let reports: Vec<Report> = futures::stream::iter(specs.iter())
+        .map(|spec| {
+            let (target, ctx, done) = (&target, &ctx, &done);
+            async move {
+                let report = match plan_create(spec, target, aws, kube).await {
+                    Ok(planned) => {
+                        if args.dry_run && table {
+                            print(&planned.plan.render(true));
+                        }
+                        execute(ctx, &planned, aws, kube, args.dry_run, false)
+                            .await
+                            .0
+                    }
+                    Err(e) => Report {
+                        namespace: spec.namespace.clone(),
+                        name: spec.name.clone(),
+                        role_arn: String::new(),
+                        dry_run: args.dry_run,
+                        result: "failed",
+                        error: Some(e.to_string()),
+                        plan: None,
+                    },
+                };
+                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                let status = match &report.error {
+                    Some(e) => format!("FAILED: {e}"),
+                    None => report.result.to_string(),
+                };
+                eprintln!("[{n}/{total}] {}/{}: {status}", spec.namespace, spec.name);
+                report
+            }
+        })
+        .buffered(concurrency)
+        .collect()
+        .await;
+
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    match structured(ctx.output(), &reports)? {
+        Some(text) => print(&text),
+        None => {
+            let rows: Vec<Vec<String>> = reports
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.namespace.clone(),
+                        r.name.clone(),
+                        if r.role_arn.is_empty() {
+                            "-".into()
+                        } else {
+                            r.role_arn.clone()
+                        },
+                        r.result.to_string(),
+                    ]
+                })
+                .collect();
+            print(&crate::output::table(
+                &["NAMESPACE", "NAME", "ROLE-ARN", "RESULT"],
+                &rows,
+            ));
+            if args.dry_run {
+                print("dry run: nothing was changed\n");
+            }
+        }
+    }
+    if failed > 0 {
+        for r in reports.iter().filter(|r| r.error.is_some()) {
+            eprintln!(
+                "error: {}/{}: {}",
+                r.namespace,
+                r.name,
+                r.error.as_deref().unwrap_or_default()
+            );
+        }
+        return Err(Error::Several { failed, total });
+    }
+    Ok(())
+}

@@ -1,0 +1,350 @@
+//! From a [`CreateSpec`] to a [`Plan`]: what exists is read, what differs becomes a step, what matches is
+//! reported up to date. IAM steps come first and the service account last, so the annotation never points at
+//! a half-made role.
+
+use irsa_policy::{irsa_trust_statement, role_arn, trust_admits, PolicyDocument, DEFAULT_AUDIENCE};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::spec::CreateSpec;
+use super::INLINE_POLICY_NAME;
+use crate::aws::{Aws, NewRole, Provider, MANAGED_BY_TAG, MANAGED_BY_VALUE};
+use crate::commands::Issuer;
+use crate::error::{Error, Result};
+use crate::kube::{
+    annotations, applied_keys, is_managed, keep_owned, labels, Kube, AUDIENCE_ANNOTATION,
+    MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION,
+};
+use crate::plan::{Plan, SaSnapshot, Step};
+
+/// The cluster side every binding shares.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub issuer: Issuer,
+    pub provider: Provider,
+    pub account: String,
+    pub cluster_label: String,
+}
+
+/// A computed plan and the role it binds.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Planned {
+    pub namespace: String,
+    pub name: String,
+    pub role_name: String,
+    pub role_arn: String,
+    pub issuer: String,
+    pub plan: Plan,
+}
+
+/// Compute what has to change for `spec`, reading (never writing) AWS and Kubernetes.
+pub async fn plan_create(
+    spec: &CreateSpec,
+    target: &Target,
+    aws: &Aws,
+    kube: Option<&Kube>,
+) -> Result<Planned> {
+    let subject = spec.subject();
+    let role_name = spec.role_name(&target.cluster_label);
+    let mut plan = Plan::new(format!(
+        "service account {}/{} (role {role_name})",
+        spec.namespace, spec.name
+    ));
+    plan.ok(format!(
+        "IAM OIDC provider {} lists audience {}",
+        target.provider.arn, spec.audience
+    ));
+
+    let statement = irsa_trust_statement(
+        &target.account,
+        &target.issuer.url,
+        &spec.namespace,
+        &spec.name,
+        &spec.audience,
+        spec.subject_pattern.as_deref(),
+    );
+    let existing = aws.get_role(&role_name).await?;
+    if spec.attach_role_arn.is_some() && existing.is_none() {
+        return Err(Error::NotFound(format!(
+            "role {role_name} (--attach-role-arn) does not exist in this account; omit --attach-role-arn to \
+             create a role"
+        )));
+    }
+    let role_arn = match &existing {
+        Some(role) => role.arn.clone(),
+        None => role_arn(
+            &target.account,
+            spec.role_path.as_deref().unwrap_or("/"),
+            &role_name,
+        ),
+    };
+
+    let attached = match &existing {
+        Some(role) => {
+            plan_existing_role(spec, target, role, &statement, &subject, &mut plan)?;
+            aws.attached_policies(&role.name).await?
+        }
+        None => {
+            let mut tags = vec![(MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string())];
+            for (k, v) in &spec.tags {
+                if k != MANAGED_BY_TAG {
+                    tags.push((k.clone(), v.clone()));
+                }
+            }
+            plan.push(Step::CreateRole {
+                role: NewRole {
+                    name: role_name.clone(),
+                    path: spec.role_path.clone().unwrap_or_else(|| "/".into()),
+                    trust: json!({ "Version": "2012-10-17", "Statement": [statement] }),
+                    description: format!(
+                        "IRSA role for service account {}/{} (kubectl-irsa)",
+                        spec.namespace, spec.name
+                    ),
+                    max_session_duration: spec.max_session_duration,
+                    permissions_boundary: spec.permissions_boundary.clone(),
+                    tags,
+                },
+            });
+            Vec::new()
+        }
+    };
+
+    let mut seen = Vec::new();
+    for arn in &spec.attach_policy_arns {
+        if seen.contains(arn) {
+            continue;
+        }
+        seen.push(arn.clone());
+        if attached.contains(arn) {
+            plan.ok(format!("policy {arn} is attached"));
+        } else {
+            plan.push(Step::AttachPolicy {
+                role: role_name.clone(),
+                policy_arn: arn.clone(),
+            });
+        }
+    }
+
+    if let Some(doc) = &spec.inline_policy {
+        let previous = match &existing {
+            Some(_) => aws.inline_policy(&role_name, INLINE_POLICY_NAME).await?,
+            None => None,
+        };
+        if previous.as_ref() == Some(doc) {
+            plan.ok(format!("inline policy {INLINE_POLICY_NAME} is as given"));
+        } else {
+            plan.push(Step::PutInlinePolicy {
+                role: role_name.clone(),
+                policy_name: INLINE_POLICY_NAME.into(),
+                document: doc.clone(),
+                previous,
+            });
+        }
+    }
+
+    if !spec.role_only {
+        let kube = kube.ok_or_else(|| Error::Conflict("internal: no Kubernetes client".into()))?;
+        plan_service_account(spec, &role_arn, kube, &mut plan).await?;
+    }
+
+    Ok(Planned {
+        namespace: spec.namespace.clone(),
+        name: spec.name.clone(),
+        role_name,
+        role_arn,
+        issuer: target.issuer.url.clone(),
+        plan,
+    })
+}
+
+/// An existing role: its trust must admit the service account (or `--add-trust` adds a statement); the
+/// session duration, boundary and tags converge to what was asked. Policies are only ever added.
+fn plan_existing_role(
+    spec: &CreateSpec,
+    target: &Target,
+    role: &crate::aws::Role,
+    statement: &Value,
+    subject: &str,
+    plan: &mut Plan,
+) -> Result<()> {
+    if !role.is_managed() {
+        plan.warn(format!(
+            "role {} exists and is not managed by kubectl-irsa: it is used as is, and `delete` will leave it",
+            role.name
+        ));
+    }
+    let evaluation = PolicyDocument::from_value(role.trust.clone())
+        .map(|doc| trust_admits(&doc, &target.provider.arn, subject, &spec.audience));
+    match evaluation {
+        Ok(e) if e.is_allowed() => plan.ok(format!(
+            "trust policy of role {} admits {subject} (audience {})",
+            role.name, spec.audience
+        )),
+        other => {
+            let explanation = match other {
+                Ok(e) => e.explain(),
+                Err(e) => format!("the trust policy cannot be parsed: {e}"),
+            };
+            if !spec.add_trust {
+                return Err(Error::TrustMismatch {
+                    role: role.name.clone(),
+                    subject: subject.to_string(),
+                    explanation,
+                    wanted: serde_json::to_string_pretty(statement).unwrap_or_default(),
+                });
+            }
+            let mut trust = role.trust.clone();
+            match trust.get_mut("Statement") {
+                Some(Value::Array(statements)) => statements.push(statement.clone()),
+                Some(single @ Value::Object(_)) => {
+                    let first = single.take();
+                    *single = Value::Array(vec![first, statement.clone()]);
+                }
+                _ => trust = json!({ "Version": "2012-10-17", "Statement": [statement] }),
+            }
+            plan.push(Step::UpdateTrust {
+                role: role.name.clone(),
+                trust,
+                previous: role.trust.clone(),
+            });
+        }
+    }
+    if let Some(seconds) = spec.max_session_duration {
+        if role.max_session_duration != Some(seconds) {
+            plan.push(Step::UpdateMaxSessionDuration {
+                role: role.name.clone(),
+                seconds,
+                previous: role.max_session_duration,
+            });
+        }
+    }
+    if let Some(boundary) = &spec.permissions_boundary {
+        if role.permissions_boundary.as_ref() != Some(boundary) {
+            plan.push(Step::PutPermissionsBoundary {
+                role: role.name.clone(),
+                policy_arn: boundary.clone(),
+                previous: role.permissions_boundary.clone(),
+            });
+        }
+    }
+    let missing: Vec<(String, String)> = spec
+        .tags
+        .iter()
+        .filter(|(k, v)| !role.tags.iter().any(|(rk, rv)| rk == k && rv == v))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        let previous = missing
+            .iter()
+            .map(|(k, _)| {
+                let old = role
+                    .tags
+                    .iter()
+                    .find(|(rk, _)| rk == k)
+                    .map(|(_, v)| v.clone());
+                (k.clone(), old)
+            })
+            .collect();
+        plan.push(Step::TagRole {
+            role: role.name.clone(),
+            tags: missing,
+            previous,
+        });
+    }
+    Ok(())
+}
+
+async fn plan_service_account(
+    spec: &CreateSpec,
+    role_arn: &str,
+    kube: &Kube,
+    plan: &mut Plan,
+) -> Result<()> {
+    let (ns, name) = (&spec.namespace, &spec.name);
+    let namespace_exists = kube.get_namespace(ns).await?.is_some();
+    let sa = if namespace_exists {
+        kube.get_service_account(ns, name).await?
+    } else {
+        plan.push(Step::CreateNamespace {
+            namespace: ns.clone(),
+        });
+        None
+    };
+    let mut want_annotations = spec.annotations.clone();
+    want_annotations.insert(ROLE_ARN_ANNOTATION.into(), role_arn.to_string());
+    if spec.audience != DEFAULT_AUDIENCE {
+        want_annotations.insert(AUDIENCE_ANNOTATION.into(), spec.audience.clone());
+    }
+    let mut want_labels = spec.labels.clone();
+    let Some(sa) = sa else {
+        want_labels.insert(
+            MANAGED_BY_LABEL.into(),
+            crate::kube::MANAGED_BY_VALUE.into(),
+        );
+        plan.push(Step::ApplyServiceAccount {
+            namespace: ns.clone(),
+            name: name.clone(),
+            annotations: want_annotations,
+            labels: want_labels,
+            previous: None,
+        });
+        return Ok(());
+    };
+    let current_annotations = annotations(&sa.metadata);
+    let current_labels = labels(&sa.metadata);
+    if is_managed(&sa.metadata) {
+        // Keep owning the label: an apply without it would remove it.
+        want_labels.insert(
+            MANAGED_BY_LABEL.into(),
+            crate::kube::MANAGED_BY_VALUE.into(),
+        );
+    }
+    // Likewise for anything else an earlier run applied (e.g. a cluster config's labels).
+    let (owned_annotations, owned_labels) = applied_keys(&sa.metadata);
+    keep_owned(
+        &mut want_annotations,
+        &current_annotations,
+        &owned_annotations,
+    );
+    keep_owned(&mut want_labels, &current_labels, &owned_labels);
+    if let Some(current) = current_annotations.get(ROLE_ARN_ANNOTATION) {
+        if current != role_arn && !spec.override_existing {
+            plan.warn(format!(
+                "service account {ns}/{name} is bound to another role ({current}); left alone \
+                 (pass --override-existing-serviceaccounts to bind it to {role_arn})"
+            ));
+            return Ok(());
+        }
+    }
+    let annotations_ok = want_annotations
+        .iter()
+        .all(|(k, v)| current_annotations.get(k) == Some(v));
+    let labels_ok = want_labels
+        .iter()
+        .all(|(k, v)| current_labels.get(k) == Some(v));
+    if annotations_ok && labels_ok {
+        plan.ok(format!(
+            "service account {ns}/{name} is annotated with {role_arn}"
+        ));
+        return Ok(());
+    }
+    let previous = SaSnapshot {
+        annotations: want_annotations
+            .keys()
+            .filter_map(|k| current_annotations.get(k).map(|v| (k.clone(), v.clone())))
+            .collect(),
+        labels: want_labels
+            .keys()
+            .filter_map(|k| current_labels.get(k).map(|v| (k.clone(), v.clone())))
+            .collect(),
+    };
+    plan.push(Step::ApplyServiceAccount {
+        namespace: ns.clone(),
+        name: name.clone(),
+        annotations: want_annotations,
+        labels: want_labels,
+        previous: Some(previous),
+    });
+    Ok(())
+}

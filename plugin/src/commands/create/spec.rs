@@ -1,0 +1,183 @@
+//! What one binding asks for, from flags or a cluster-config entry, and the checks that need no API call.
+
+use std::collections::BTreeMap;
+
+use irsa_policy::{service_account_subject, wildcard_match, PolicyDocument};
+use serde_json::Value;
+
+use crate::commands::{validate_policy_arn, validate_role_arn};
+use crate::error::{Error, Result};
+use crate::kube::{is_dns_label, is_dns_subdomain};
+use crate::naming::{default_role_name, is_valid_role_name, is_valid_role_path};
+
+/// Everything one binding needs, from flags or from a cluster-config entry.
+#[derive(Debug, Clone, Default)]
+pub struct CreateSpec {
+    pub namespace: String,
+    pub name: String,
+    pub role_name: Option<String>,
+    pub attach_policy_arns: Vec<String>,
+    pub inline_policy: Option<Value>,
+    pub attach_role_arn: Option<String>,
+    pub permissions_boundary: Option<String>,
+    pub role_path: Option<String>,
+    pub max_session_duration: Option<i32>,
+    pub tags: Vec<(String, String)>,
+    pub audience: String,
+    pub subject_pattern: Option<String>,
+    pub role_only: bool,
+    pub override_existing: bool,
+    pub add_trust: bool,
+    /// Extra metadata for the service account (from a cluster config).
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl CreateSpec {
+    /// Checks that need no API call; errors are usage errors.
+    pub fn validate(&self) -> Result<()> {
+        if !is_dns_subdomain(&self.name) {
+            return Err(Error::usage(format!(
+                "service account name {:?} is not valid: lowercase letters, digits, '-' and '.', starting and \
+                 ending with a letter or digit, at most 253",
+                self.name
+            )));
+        }
+        if !is_dns_label(&self.namespace) {
+            return Err(Error::usage(format!(
+                "namespace {:?} is not valid: lowercase letters, digits and '-', at most 63",
+                self.namespace
+            )));
+        }
+        if let Some(r) = &self.role_name {
+            if !is_valid_role_name(r) {
+                return Err(Error::usage(format!(
+                    "--role-name {r:?} is not a valid IAM role name: 1-64 of letters, digits and +=,.@_-"
+                )));
+            }
+        }
+        if let Some(p) = &self.role_path {
+            if !is_valid_role_path(p) {
+                return Err(Error::usage(format!(
+                    "--role-path {p:?} is not a valid IAM path: \"/\" or \"/a/b/\" (starts and ends with /)"
+                )));
+            }
+        }
+        for arn in &self.attach_policy_arns {
+            validate_policy_arn("--attach-policy-arn", arn)?;
+        }
+        if let Some(arn) = &self.permissions_boundary {
+            validate_policy_arn("--permissions-boundary", arn)?;
+        }
+        if let Some(arn) = &self.attach_role_arn {
+            validate_role_arn("--attach-role-arn", arn)?;
+        }
+        if self.audience.trim().is_empty() {
+            return Err(Error::usage("--audience must not be empty"));
+        }
+        if let Some(doc) = &self.inline_policy {
+            PolicyDocument::from_value(doc.clone()).map_err(|e| {
+                Error::usage(format!("the inline policy is not a valid IAM policy: {e}"))
+            })?;
+        }
+        if let Some(pattern) = &self.subject_pattern {
+            let full = self.subject_pattern_full(pattern);
+            let subject = service_account_subject(&self.namespace, &self.name);
+            if !wildcard_match(&full, &subject) {
+                return Err(Error::usage(format!(
+                    "--subject-pattern {pattern:?} ({full}) does not match the service account itself ({subject})"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn subject_pattern_full(&self, pattern: &str) -> String {
+        if pattern.starts_with("system:serviceaccount:") {
+            pattern.to_string()
+        } else {
+            service_account_subject(&self.namespace, pattern)
+        }
+    }
+
+    pub fn subject(&self) -> String {
+        service_account_subject(&self.namespace, &self.name)
+    }
+
+    /// The role's name: from `--attach-role-arn`, `--role-name`, else the deterministic default.
+    pub fn role_name(&self, cluster: &str) -> String {
+        if let Some(arn) = &self.attach_role_arn {
+            if let Some(name) = irsa_policy::role_name_from_arn(arn) {
+                return name;
+            }
+        }
+        self.role_name
+            .clone()
+            .unwrap_or_else(|| default_role_name(cluster, &self.namespace, &self.name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use irsa_policy::DEFAULT_AUDIENCE;
+    use serde_json::json;
+
+    fn spec() -> CreateSpec {
+        CreateSpec {
+            namespace: "shop".into(),
+            name: "app-1".into(),
+            audience: DEFAULT_AUDIENCE.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        assert!(spec().validate().is_ok());
+        let mut s = spec();
+        s.name = "Bad_Name".into();
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("service account name"));
+        let mut s = spec();
+        s.attach_policy_arns = vec!["ReadOnly".into()];
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--attach-policy-arn"));
+        let mut s = spec();
+        s.subject_pattern = Some("other-*".into());
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("does not match"));
+        let mut s = spec();
+        s.subject_pattern = Some("app-*".into());
+        assert!(s.validate().is_ok());
+        let mut s = spec();
+        s.role_path = Some("nope".into());
+        assert!(s.validate().is_err());
+        let mut s = spec();
+        s.inline_policy = Some(json!({"Statement": "x"}));
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("inline policy"));
+    }
+
+    #[test]
+    fn role_names_come_from_flags_or_default() {
+        let mut s = spec();
+        assert_eq!(s.role_name("c1"), "irsa-c1-shop-app-1");
+        s.role_name = Some("mine".into());
+        assert_eq!(s.role_name("c1"), "mine");
+        s.attach_role_arn = Some("arn:aws:iam::111122223333:role/team/shared".into());
+        assert_eq!(s.role_name("c1"), "shared");
+    }
+}
