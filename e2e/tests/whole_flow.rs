@@ -398,9 +398,9 @@ fn the_whole_flow_without_aws() {
     let audit = shell.ok(&emulator_bin, &["audit", "--json"]);
     let explanation = audit
         .lines()
+        .rev()
         .map(json)
-        .filter(|e| e["decision"] == "deny")
-        .last()
+        .find(|e| e["decision"] == "deny")
         .expect("the denial is audited")["explanation"]
         .as_str()
         .unwrap()
