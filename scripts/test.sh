@@ -51,6 +51,10 @@ step "Upstream amazon-eks-pod-identity-webhook from its Go module (webhook parit
 IRSA_PODIDENTITY_BIN=$(scripts/podidentity.sh)
 export IRSA_PODIDENTITY_BIN
 
+step "aws-sdk-go-v2 client from e2e/gosdk (whole-flow test)"
+IRSA_GOSDK_BIN=$(scripts/gosdk.sh)
+export IRSA_GOSDK_BIN
+
 step "Rust build"
 cargo build --workspace --bins --quiet
 target_dir=${CARGO_TARGET_DIR:-$root/target}

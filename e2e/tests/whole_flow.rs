@@ -1,8 +1,8 @@
 //! The whole IRSA flow as a user runs it, with no step faked: the emulator binary (HTTPS, fresh data dir)
 //! and a real kube-apiserver issuing tokens for its cluster; the webhook installed; `kubectl irsa` found
 //! by real kubectl plugin discovery; the seed's aws-cli pod mutated; then this test plays the kubelet
-//! (TokenRequest with the projected volume's audience and expiry) and runs the real AWS CLI and boto3 with
-//! exactly the container's env. Needs what scripts/test.sh installs (control plane, kubectl, the venv).
+//! (TokenRequest with the projected volume's audience and expiry) and runs the real AWS CLI, boto3 and
+//! aws-sdk-go-v2 with exactly the container's env. Needs what scripts/test.sh installs (control plane, kubectl, the venv).
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -25,6 +25,22 @@ fn binary(env: &str, name: &str) -> PathBuf {
         "{name} is not built: run scripts/test.sh (or cargo build --workspace --bins)"
     );
     path
+}
+
+/// aws-sdk-go-v2's default config + GetCallerIdentity (e2e/gosdk), built by scripts/gosdk.sh.
+fn go_sdk_program() -> PathBuf {
+    if let Some(path) = std::env::var_os("IRSA_GOSDK_BIN") {
+        return PathBuf::from(path);
+    }
+    let out = Command::new(irsa_e2e::controlplane::repo_root().join("scripts/gosdk.sh"))
+        .output()
+        .expect("scripts/gosdk.sh runs");
+    assert!(
+        out.status.success(),
+        "cannot build e2e/gosdk: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
 fn free_port() -> u16 {
@@ -349,6 +365,8 @@ fn the_whole_flow_without_aws() {
         ],
     );
     assert!(boto3.trim().starts_with(&expected), "boto3: {boto3}");
+    let go = pod_shell.ok(&go_sdk_program(), &[]);
+    assert!(go.trim().starts_with(&expected), "aws-sdk-go-v2: {go}");
 
     // 4. The doctor agrees; an unbound service account gets nothing and its token is refused, with a reason.
     let describe = shell.kubectl(&["irsa", "describe", "s3-reader", "-n", "demo"]);
