@@ -47,7 +47,8 @@ target=${CARGO_TARGET_DIR:-$root/target}/debug
 IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
 IRSA_KUBECTL=$(scripts/install-kubectl.sh "$cache/bin")
 export IRSA_CONTROLPLANE_BIN IRSA_KUBECTL
-kubectl() { "$IRSA_KUBECTL" --kubeconfig "$demo/kubeconfig" "$@"; }
+export KUBECONFIG="$demo/kubeconfig"   # not --kubeconfig: kubectl refuses flags before a plugin's name
+kubectl() { "$IRSA_KUBECTL" "$@"; }
 emulator() { "$target/irsa-emulator" "$@"; }
 
 start_emulator() {
@@ -85,52 +86,20 @@ start_emulator --kubeconfig "$demo/kubeconfig"
 run emulator webhook install --kubeconfig "$demo/kubeconfig" --url "https://127.0.0.1:$port" \
   --data-dir "$demo/emulator"
 
-say "5. The seed workflow, verbatim AWS CLI: OIDC provider, policy, role with the IRSA trust policy"
+say "5. kubectl irsa: the IAM OIDC provider for the cluster, then the binding — the plan first"
 cd "$demo"
-run aws iam create-open-id-connect-provider --url "$issuer" --client-id-list sts.amazonaws.com
-cat >my-policy.json <<EOF
-{
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": "s3:GetObject",
-            "Resource": "arn:aws:s3:::my-pod-secrets-bucket"
-        }
-    ]
-}
-EOF
-run aws iam create-policy --policy-name my-policy --policy-document file://my-policy.json --query Policy.Arn
-account_id=$(aws sts get-caller-identity --query "Account" --output text)
-oidc_provider=${issuer#https://}
-cat >trust-relationship.json <<EOF
-{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Principal": {
-        "Federated": "arn:aws:iam::$account_id:oidc-provider/$oidc_provider"
-      },
-      "Action": "sts:AssumeRoleWithWebIdentity",
-      "Condition": {
-        "StringEquals": {
-          "$oidc_provider:aud": "sts.amazonaws.com",
-          "$oidc_provider:sub": "system:serviceaccount:default:my-service-account"
-        }
-      }
-    }
-  ]
-}
-EOF
-run aws iam create-role --role-name my-role --assume-role-policy-document file://trust-relationship.json \
-  --query Role.Arn
-run aws iam attach-role-policy --role-name my-role --policy-arn="arn:aws:iam::$account_id:policy/my-policy"
+mkdir -p bin && cp "$target/kubectl-irsa" bin/   # installed alone on PATH, as krew would
+export PATH="$demo/bin:$(dirname "$IRSA_KUBECTL"):$PATH"
+run kubectl irsa oidc associate --cluster demo
+run kubectl irsa create --name my-service-account -n default --cluster demo \
+  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --dry-run
+run kubectl irsa create --name my-service-account -n default --cluster demo \
+  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+role_arn=$(kubectl get serviceaccount my-service-account -n default \
+  -o jsonpath='{.metadata.annotations.eks\.amazonaws\.com/role-arn}')
 
-say "6. The service account, annotated with the role"
-run kubectl create serviceaccount my-service-account -n default
-run kubectl annotate serviceaccount -n default my-service-account \
-  "eks.amazonaws.com/role-arn=arn:aws:iam::$account_id:role/my-role"
+say "6. The doctor: does the binding work, and why"
+run kubectl irsa describe my-service-account -n default || true
 
 say "7. The seed's aws-cli pod: the webhook injects the token volume and the AWS env"
 cat >pod.yaml <<'EOF'
@@ -156,7 +125,7 @@ pod_env=$(kubectl get pod irsa-test -o jsonpath='{range .spec.containers[0].env[
         -e "s#^AWS_CA_BUNDLE=.*#AWS_CA_BUNDLE=$AWS_CA_BUNDLE#")
 if ! grep -q '^AWS_ROLE_ARN=' <<<"$pod_env"; then
   echo "(the webhook did not mutate the pod; using the env it would inject)"
-  pod_env="AWS_ROLE_ARN=arn:aws:iam::$account_id:role/my-role
+  pod_env="AWS_ROLE_ARN=$role_arn
 AWS_WEB_IDENTITY_TOKEN_FILE=$demo/token
 AWS_ENDPOINT_URL_STS=$AWS_ENDPOINT_URL
 AWS_CA_BUNDLE=$AWS_CA_BUNDLE
@@ -169,7 +138,7 @@ run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL $(echo
 say "9. Why a binding fails: a token for another service account is denied, and the emulator says why"
 kubectl create serviceaccount intruder -n default >/dev/null
 kubectl create token intruder --audience sts.amazonaws.com >intruder-token
-aws sts assume-role-with-web-identity --role-arn "arn:aws:iam::$account_id:role/my-role" \
+aws sts assume-role-with-web-identity --role-arn "$role_arn" \
   --role-session-name intruder --web-identity-token "$(cat intruder-token)" 2>&1 | tail -1 || true
 run emulator audit --data-dir "$demo/emulator" | tail -2
 
