@@ -28,17 +28,6 @@ pub fn sdk_config(emulator: &Emulator) -> SdkConfig {
 }
 
 pub fn sdk_config_with(emulator: &Emulator, credentials: Credentials) -> SdkConfig {
-    let ca = emulator.ca_pem().expect("tests run over HTTPS");
-    let trust = TrustStore::empty().with_pem_certificate(ca.as_bytes());
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(
-            TlsContext::builder()
-                .with_trust_store(trust)
-                .build()
-                .expect("tls context"),
-        )
-        .build_https();
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -46,7 +35,7 @@ pub fn sdk_config_with(emulator: &Emulator, credentials: Credentials) -> SdkConf
         .credentials_provider(
             aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
         )
-        .http_client(http_client)
+        .http_client(https_client(emulator))
         .build()
 }
 
@@ -71,21 +60,7 @@ where
 
 /// Creates a cluster through the admin API, as `irsa-emulator cluster create` does.
 pub async fn create_cluster(emulator: &Emulator, name: &str) -> irsa_emulator::admin::ClusterInfo {
-    let client = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap(),
-        )
-        .build()
-        .unwrap();
-    let response = client
-        .post(format!("{}/_emulator/clusters", emulator.url()))
-        .bearer_auth(config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
-        .json(&serde_json::json!({ "name": name }))
-        .send()
-        .await
-        .expect("admin API reachable");
-    assert_eq!(response.status(), 201, "cluster {name} created");
-    response.json().await.expect("cluster info")
+    create_cluster_with(emulator, serde_json::json!({ "name": name })).await
 }
 
 /// The eksctl-shaped trust policy for `system:serviceaccount:<ns>:<sa>` on `issuer`.
@@ -214,13 +189,7 @@ pub async fn mint_token(
     namespace: &str,
     service_account: &str,
 ) -> String {
-    let client = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(emulator.ca_pem().unwrap().as_bytes()).unwrap(),
-        )
-        .build()
-        .unwrap();
-    let response = client
+    let response = http_client(emulator)
         .post(format!(
             "{}/_emulator/clusters/{cluster}/token",
             emulator.url()
@@ -237,7 +206,8 @@ pub async fn mint_token(
 
 /// An HTTP client for aws-sdk-rust that trusts only the emulator's CA.
 pub fn https_client(emulator: &Emulator) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    let trust = TrustStore::empty().with_pem_certificate(emulator.ca_pem().unwrap().as_bytes());
+    let ca = emulator.ca_pem().expect("tests run over HTTPS");
+    let trust = TrustStore::empty().with_pem_certificate(ca.as_bytes());
     aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(
