@@ -1,20 +1,20 @@
 //! The kind cluster config that makes a kind cluster's API server an issuer of an irsa-emulator cluster.
 //!
-//! The kube-apiserver flags come from [`crate::controlplane::apiserver_issuer_args`], the same function the
-//! local control plane of the e2e tests starts kube-apiserver with, so CI checks the settings kind gets.
+//! The kube-apiserver flags come from [`irsa_emulator::clusters::apiserver_issuer_args`], the same function
+//! the local control plane of the e2e tests starts kube-apiserver with (and `irsa-emulator cluster create`
+//! prints), so CI checks the settings kind gets.
 //! `scripts/kind-up.sh` writes this config with the `irsa-kind-config` binary.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::controlplane::{apiserver_issuer_args, STS_AUDIENCE};
+use irsa_emulator::clusters::{apiserver_issuer_args, default_api_audiences};
 
 /// Where the key directory is mounted in the kind node. Under `/etc/kubernetes/pki`, which kubeadm already
 /// mounts into the kube-apiserver and kube-controller-manager static pods, so no extra pod volume is needed.
 pub const NODE_KEY_DIR: &str = "/etc/kubernetes/pki/irsa";
 
-/// The API server's own audience: in-cluster clients' tokens keep working next to `sts.amazonaws.com`.
-pub const KUBERNETES_AUDIENCE: &str = "https://kubernetes.default.svc";
+pub use irsa_emulator::clusters::KUBERNETES_AUDIENCE;
 
 /// The kubeadm config API the patches are written for. kind uses `v1beta4` (extraArgs as a list of
 /// `{name, value}`) for Kubernetes 1.31 and later, `v1beta3` (extraArgs as a map) before.
@@ -67,7 +67,7 @@ impl KindConfig {
             name: name.into(),
             issuer: issuer.into(),
             key_dir: key_dir.into(),
-            api_audiences: vec![KUBERNETES_AUDIENCE.to_string(), STS_AUDIENCE.to_string()],
+            api_audiences: default_api_audiences(),
             node_image: None,
             kubeadm_api: KubeadmApi::V1beta4,
         }

@@ -8,6 +8,4 @@ pub mod controlplane;
 /// The kind config for kind clusters issuing IRSA tokens (`scripts/kind-up.sh`), from the same flags.
 pub mod kind;
 
-pub use controlplane::{
-    apiserver_issuer_args, apiserver_issuer_flags, ControlPlane, ControlPlaneConfig, STS_AUDIENCE,
-};
+pub use controlplane::{ControlPlane, ControlPlaneConfig, STS_AUDIENCE};

@@ -101,6 +101,25 @@ fn apiserver_issues_irsa_tokens() {
         })
     };
 
+    // kube-apiserver runs with exactly the issuer flags of the one function `irsa-emulator cluster create`
+    // prints and the kind config patches in (tests/kind.rs compares the kind config with it).
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", cp.pids()[0])).unwrap();
+    let args: Vec<String> = cmdline
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    let issuer_args: Vec<&String> = args
+        .iter()
+        .filter(|a| a.starts_with("--service-account-") || a.starts_with("--api-audiences"))
+        .collect();
+    let want = irsa_emulator::clusters::apiserver_issuer_flags(
+        ISSUER,
+        &key.private_pem,
+        &key.public_pem,
+        &[STS_AUDIENCE.to_string()],
+    );
+    assert_eq!(issuer_args, want.iter().collect::<Vec<_>>(), "{args:?}");
+
     let (ns, sa) = ("irsa-e2e", "app");
     kubectl(&["create", "namespace", ns]);
     kubectl(&["create", "serviceaccount", sa, "-n", ns]);

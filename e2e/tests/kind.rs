@@ -9,8 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use irsa_e2e::controlplane::{apiserver_issuer_args, repo_root, STS_AUDIENCE};
+use irsa_e2e::controlplane::{repo_root, STS_AUDIENCE};
 use irsa_e2e::kind::{KindConfig, KubeadmApi, KUBERNETES_AUDIENCE, NODE_KEY_DIR};
+use irsa_emulator::clusters::apiserver_issuer_args;
 use serde_yaml::Value;
 
 const ISSUER: &str = "https://172.18.0.1:8444/id/0123456789ABCDEF0123456789ABCDEF";
@@ -71,7 +72,8 @@ fn kind_config_sets_exactly_the_control_plane_issuer_flags() {
     assert_eq!(mounts[0]["containerPath"].as_str(), Some(NODE_KEY_DIR));
     assert_eq!(mounts[0]["readOnly"].as_bool(), Some(true));
 
-    // kube-apiserver: exactly what apiserver_issuer_args gives the local control plane, nothing more.
+    // kube-apiserver: exactly what apiserver_issuer_args gives the local control plane (tests/controlplane.rs
+    // checks kube-apiserver's command line has them), nothing more.
     let patch = cluster_configuration(&yaml);
     assert_eq!(patch["apiVersion"].as_str(), Some("kubeadm.k8s.io/v1beta4"));
     assert_eq!(patch["kind"].as_str(), Some("ClusterConfiguration"));

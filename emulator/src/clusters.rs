@@ -11,6 +11,12 @@ use crate::error::AwsError;
 use crate::keys;
 use crate::state::model::Cluster;
 
+mod apiserver;
+pub use apiserver::{
+    apiserver_issuer_args, apiserver_issuer_flags, default_api_audiences, KUBERNETES_AUDIENCE,
+    STS_AUDIENCE,
+};
+
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct NewCluster {
     pub name: String,
@@ -104,14 +110,4 @@ pub fn by_issuer_id(state: &AppState, id: &str) -> Result<Option<Cluster>, AwsEr
             .into_iter()
             .find(|c| !c.is_external() && c.issuer.ends_with(&suffix)))
     })
-}
-
-/// The kube-apiserver flags that make an API server issue tokens this emulator verifies.
-pub fn apiserver_flags(issuer: &str, signing_key_file: &str, public_key_file: &str) -> Vec<String> {
-    vec![
-        format!("--service-account-issuer={issuer}"),
-        format!("--service-account-signing-key-file={signing_key_file}"),
-        format!("--service-account-key-file={public_key_file}"),
-        "--api-audiences=https://kubernetes.default.svc,sts.amazonaws.com".to_string(),
-    ]
 }

@@ -38,7 +38,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use base64::Engine as _;
 
 /// The audience AWS STS requires in web identity tokens.
-pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
+pub use irsa_emulator::clusters::STS_AUDIENCE;
 
 const ADMIN_USER: &str = "irsa-e2e-admin";
 const SERVICE_CLUSTER_IP_RANGE: &str = "10.0.0.0/24";
@@ -92,40 +92,6 @@ impl ControlPlaneConfig {
         }
         Ok(())
     }
-}
-
-/// The kube-apiserver flags that make it an IRSA issuer, as `(name, value)`
-/// pairs without the leading `--` (the shape of kubeadm's / kind's
-/// `apiServer.extraArgs`). Paths are as the apiserver will see them.
-pub fn apiserver_issuer_args(
-    issuer: &str,
-    signing_key: &Path,
-    public_key: &Path,
-    audiences: &[String],
-) -> Vec<(&'static str, String)> {
-    vec![
-        ("service-account-issuer", issuer.to_string()),
-        (
-            "service-account-signing-key-file",
-            signing_key.display().to_string(),
-        ),
-        ("service-account-key-file", public_key.display().to_string()),
-        ("api-audiences", audiences.join(",")),
-    ]
-}
-
-/// The exact kube-apiserver flags that make it an IRSA issuer — one place,
-/// also used later by the kind config. `--name=value` strings.
-pub fn apiserver_issuer_flags(
-    issuer: &str,
-    signing_key: &Path,
-    public_key: &Path,
-    audiences: &[String],
-) -> Vec<String> {
-    apiserver_issuer_args(issuer, signing_key, public_key, audiences)
-        .into_iter()
-        .map(|(name, value)| format!("--{name}={value}"))
-        .collect()
 }
 
 /// `IRSA_SKIP_CONTROLPLANE=1`: tests that need a control plane return early
@@ -423,7 +389,8 @@ impl ControlPlane {
             "--enable-priority-and-fairness=false".to_string(),
             "--profiling=false".to_string(),
         ];
-        apiserver_args.extend(apiserver_issuer_flags(
+        // The issuer flags from the one function `irsa-emulator cluster create` prints and kind gets.
+        apiserver_args.extend(irsa_emulator::clusters::apiserver_issuer_flags(
             &cfg.issuer,
             &cfg.signing_key_file,
             &cfg.public_key_file,
@@ -728,25 +695,6 @@ current-context: irsa-e2e
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn issuer_flags_are_exact() {
-        let flags = apiserver_issuer_flags(
-            "https://127.0.0.1:8443/id/ABC",
-            Path::new("/k/sa.key"),
-            Path::new("/k/sa.pub"),
-            &["sts.amazonaws.com".to_string(), "other".to_string()],
-        );
-        assert_eq!(
-            flags,
-            [
-                "--service-account-issuer=https://127.0.0.1:8443/id/ABC",
-                "--service-account-signing-key-file=/k/sa.key",
-                "--service-account-key-file=/k/sa.pub",
-                "--api-audiences=sts.amazonaws.com,other",
-            ]
-        );
-    }
 
     #[test]
     fn config_requires_sts_audience() {

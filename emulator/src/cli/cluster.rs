@@ -173,10 +173,11 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
         let (key, public_path) = write_keys(&out_dir, private, public)?;
         println!("keys:     {} {}", key.display(), public_path.display());
         println!("kube-apiserver flags:");
-        for flag in irsa_emulator::clusters::apiserver_flags(
+        for flag in irsa_emulator::clusters::apiserver_issuer_flags(
             &info.issuer,
-            &key.display().to_string(),
-            &public_path.display().to_string(),
+            &key,
+            &public_path,
+            &irsa_emulator::clusters::default_api_audiences(),
         ) {
             println!("  {flag}");
         }
