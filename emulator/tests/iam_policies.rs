@@ -1166,3 +1166,277 @@ async fn list_policies_by_scope_attachment_and_page() {
     assert_eq!(code(&err), "ValidationError");
     emulator.shutdown().await;
 }
+
+/// MaxItems outside 1..=1000 on every role-policy and version listing: AWS's ValidationError, word for word.
+async fn assert_max_items_rejected<F, Fut, O, E>(list: F)
+where
+    F: Fn(i32) -> Fut,
+    Fut: std::future::Future<
+        Output = Result<O, aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::http::Response>>,
+    >,
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+    O: std::fmt::Debug,
+{
+    for (max, bound) in [
+        (0, "greater than or equal to 1"),
+        (-3, "greater than or equal to 1"),
+        (1001, "less than or equal to 1000"),
+    ] {
+        let err = list(max).await.unwrap_err();
+        common::assert_aws_error(
+            &err,
+            400,
+            "ValidationError",
+            &format!(
+                "1 validation error detected: Value '{max}' at 'maxItems' failed to satisfy constraint: Member must have value {bound}"
+            ),
+        );
+    }
+    list(1).await.expect("MaxItems=1");
+    list(1000).await.expect("MaxItems=1000");
+}
+
+#[tokio::test]
+async fn attached_and_inline_role_policies_paginate() {
+    let emulator = common::start().await;
+    let iam = common::iam(&emulator);
+    common::create_role(&iam, "pager").await;
+    let mut expected = vec![S3_READ.to_string(), ECR_READ.to_string()];
+    for i in 0..7 {
+        let path = if i % 2 == 0 { "/team/" } else { "/" };
+        let arn = iam
+            .create_policy()
+            .policy_name(format!("paged-{i}"))
+            .path(path)
+            .policy_document(common::identity_policy("s3:GetObject"))
+            .send()
+            .await
+            .unwrap()
+            .policy
+            .unwrap()
+            .arn
+            .unwrap();
+        expected.push(arn);
+    }
+    for arn in &expected {
+        iam.attach_role_policy()
+            .role_name("pager")
+            .policy_arn(arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("AttachRolePolicy {arn}: {e:?}"));
+    }
+    expected.sort();
+
+    // By hand: pages of 4, truncated exactly while a marker is returned, in the single page's order.
+    let whole = attached_arns(&iam, "pager").await;
+    assert_eq!(whole, expected);
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = iam
+            .list_attached_role_policies()
+            .role_name("pager")
+            .max_items(4)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .expect("ListAttachedRolePolicies page");
+        assert_eq!(page.is_truncated(), page.marker().is_some());
+        pages.push(
+            page.attached_policies()
+                .iter()
+                .map(|p| p.policy_arn().unwrap().to_string())
+                .collect(),
+        );
+        match page.marker() {
+            Some(m) => marker = Some(m.to_string()),
+            None => break,
+        }
+        assert!(pages.len() < 10, "pagination does not terminate");
+    }
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        [4, 4, 1],
+        "{pages:?}"
+    );
+    assert_eq!(pages.concat(), expected);
+
+    // The SDK's own paginator, and the path filter applied before the page is cut.
+    let paginated: Vec<String> = iam
+        .list_attached_role_policies()
+        .role_name("pager")
+        .max_items(2)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("paginated ListAttachedRolePolicies")
+        .iter()
+        .map(|p| p.policy_arn().unwrap().to_string())
+        .collect();
+    assert_eq!(paginated, expected);
+    let team: Vec<String> = iam
+        .list_attached_role_policies()
+        .role_name("pager")
+        .path_prefix("/team/")
+        .max_items(1)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("paginated ListAttachedRolePolicies under /team/")
+        .iter()
+        .map(|p| p.policy_name().unwrap().to_string())
+        .collect();
+    assert_eq!(team, ["paged-0", "paged-2", "paged-4", "paged-6"]);
+
+    // Inline policies: names in order, paged the same way.
+    let mut names: Vec<String> = (0..5).map(|i| format!("inline-{i}")).collect();
+    for name in names.iter().rev() {
+        iam.put_role_policy()
+            .role_name("pager")
+            .policy_name(name)
+            .policy_document(common::identity_policy("sqs:*"))
+            .send()
+            .await
+            .unwrap();
+    }
+    names.sort();
+    let first = iam
+        .list_role_policies()
+        .role_name("pager")
+        .max_items(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.policy_names(), &names[..2]);
+    assert!(first.is_truncated());
+    let second = iam
+        .list_role_policies()
+        .role_name("pager")
+        .max_items(3)
+        .set_marker(first.marker().map(str::to_string))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.policy_names(), &names[2..]);
+    assert!(!second.is_truncated());
+    assert!(second.marker().is_none());
+    let paginated: Vec<String> = iam
+        .list_role_policies()
+        .role_name("pager")
+        .max_items(2)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("paginated ListRolePolicies");
+    assert_eq!(paginated, names);
+
+    assert_max_items_rejected(|max| {
+        iam.list_attached_role_policies()
+            .role_name("pager")
+            .max_items(max)
+            .send()
+    })
+    .await;
+    assert_max_items_rejected(|max| {
+        iam.list_role_policies()
+            .role_name("pager")
+            .max_items(max)
+            .send()
+    })
+    .await;
+    // Validation comes before the lookup, as in AWS.
+    let err = iam
+        .list_role_policies()
+        .role_name("nobody")
+        .max_items(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "ValidationError");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn policy_versions_paginate_newest_first() {
+    let emulator = common::start().await;
+    let iam = common::iam(&emulator);
+    let arn = common::create_policy(&iam, "paged", &common::identity_policy("s3:GetObject")).await;
+    for action in ["s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "s3:*"] {
+        iam.create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(common::identity_policy(action))
+            .send()
+            .await
+            .unwrap();
+    }
+    let ids = |out: &aws_sdk_iam::operation::list_policy_versions::ListPolicyVersionsOutput| {
+        out.versions()
+            .iter()
+            .map(|v| v.version_id().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+
+    let mut pages = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = iam
+            .list_policy_versions()
+            .policy_arn(&arn)
+            .max_items(2)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .expect("ListPolicyVersions page");
+        assert_eq!(page.is_truncated(), page.marker().is_some());
+        pages.push(ids(&page));
+        match page.marker() {
+            Some(m) => marker = Some(m.to_string()),
+            None => break,
+        }
+        assert!(pages.len() < 10, "pagination does not terminate");
+    }
+    assert_eq!(
+        pages,
+        [vec!["v5", "v4"], vec!["v3", "v2"], vec!["v1"]],
+        "{pages:?}"
+    );
+
+    let paginated: Vec<String> = iam
+        .list_policy_versions()
+        .policy_arn(&arn)
+        .max_items(3)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .expect("paginated ListPolicyVersions")
+        .iter()
+        .map(|v| v.version_id().unwrap().to_string())
+        .collect();
+    assert_eq!(paginated, ["v5", "v4", "v3", "v2", "v1"]);
+    let default_only = iam
+        .list_policy_versions()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ids(&default_only).len(), 5);
+    assert!(!default_only.is_truncated());
+
+    assert_max_items_rejected(|max| {
+        iam.list_policy_versions()
+            .policy_arn(&arn)
+            .max_items(max)
+            .send()
+    })
+    .await;
+    emulator.shutdown().await;
+}

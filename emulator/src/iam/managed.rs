@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use super::paging::Paging;
 use super::render;
 use super::roles::merge_tags;
 use super::{documents, find_policy, validate, Handled};
@@ -114,13 +115,7 @@ pub fn list(state: &AppState, p: &Params) -> Handled {
     let only_attached = p.bool("OnlyAttached")?.unwrap_or(false);
     let prefix = p.get("PathPrefix").unwrap_or("/");
     validate::path_prefix(prefix)?;
-    let max = validate::max_items(p.int("MaxItems")?)?;
-    let start: usize = match p.get("Marker") {
-        None => 0,
-        Some(m) => m
-            .parse()
-            .map_err(|_| AwsError::invalid_input(format!("Invalid Marker: {m}")))?,
-    };
+    let paging = Paging::from_params(p)?;
     let listed = state.store.read(|db| {
         let mut all = Vec::new();
         if scope != "Local" {
@@ -138,15 +133,14 @@ pub fn list(state: &AppState, p: &Params) -> Handled {
         }
         Ok(listed)
     })?;
-    let end = (start + max).min(listed.len());
+    let page = paging.page(listed)?;
     let mut xml = XmlWriter::new();
     xml.open("Policies");
-    for (policy, count) in listed.get(start..end).unwrap_or_default() {
+    for (policy, count) in &page.items {
         render::policy(&mut xml, "member", policy, *count);
     }
     xml.close("Policies");
-    let next = (end < listed.len()).then(|| end.to_string());
-    render::pagination(&mut xml, next.as_deref());
+    render::pagination(&mut xml, page.next_marker.as_deref());
     Ok(Some(xml))
 }
 
@@ -209,12 +203,15 @@ pub fn create_version(state: &AppState, p: &Params) -> Handled {
     Ok(Some(xml))
 }
 
+/// Newest version first, as IAM lists them.
 pub fn list_versions(state: &AppState, p: &Params) -> Handled {
     let arn = p.required("PolicyArn")?;
+    let paging = Paging::from_params(p)?;
     let policy = state.store.read(|db| find_policy(state, db, arn))?;
+    let page = paging.page(policy.versions.iter().rev().collect())?;
     let mut xml = XmlWriter::new();
     xml.open("Versions");
-    for version in policy.versions.iter().rev() {
+    for version in page.items {
         render::policy_version(
             &mut xml,
             "member",
@@ -224,7 +221,7 @@ pub fn list_versions(state: &AppState, p: &Params) -> Handled {
         );
     }
     xml.close("Versions");
-    xml.text_element("IsTruncated", "false");
+    render::pagination(&mut xml, page.next_marker.as_deref());
     Ok(Some(xml))
 }
 

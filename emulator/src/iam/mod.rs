@@ -5,6 +5,7 @@ pub mod catalog;
 mod documents;
 mod managed;
 mod oidc;
+mod paging;
 pub mod render;
 mod role_policies;
 mod roles;

@@ -1,5 +1,6 @@
 //! Policies on a role: attached managed policies and inline policies.
 
+use super::paging::Paging;
 use super::render;
 use super::roles::existing;
 use super::{documents, find_policy, validate, Handled};
@@ -48,6 +49,7 @@ pub fn list_attached(state: &AppState, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
     let prefix = p.get("PathPrefix").unwrap_or("/");
     validate::path_prefix(prefix)?;
+    let paging = Paging::from_params(p)?;
     let policies = state.store.read(|db| {
         existing(db, name)?;
         db.attached_policies(name)?
@@ -55,16 +57,22 @@ pub fn list_attached(state: &AppState, p: &Params) -> Handled {
             .map(|arn| find_policy(state, db, arn))
             .collect::<Result<Vec<_>, _>>()
     })?;
+    let page = paging.page(
+        policies
+            .into_iter()
+            .filter(|p| p.path.starts_with(prefix))
+            .collect(),
+    )?;
     let mut xml = XmlWriter::new();
     xml.open("AttachedPolicies");
-    for policy in policies.iter().filter(|p| p.path.starts_with(prefix)) {
+    for policy in &page.items {
         xml.open("member")
             .text_element("PolicyName", &policy.name)
             .text_element("PolicyArn", &policy.arn)
             .close("member");
     }
     xml.close("AttachedPolicies");
-    xml.text_element("IsTruncated", "false");
+    render::pagination(&mut xml, page.next_marker.as_deref());
     Ok(Some(xml))
 }
 
@@ -140,11 +148,13 @@ pub fn delete_inline(state: &AppState, p: &Params) -> Handled {
 
 pub fn list_inline(state: &AppState, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
+    let paging = Paging::from_params(p)?;
     let role = state.store.read(|db| existing(db, name))?;
     let mut names: Vec<String> = role.inline_policies.into_iter().map(|i| i.name).collect();
     names.sort();
+    let page = paging.page(names)?;
     let mut xml = XmlWriter::new();
-    render::members(&mut xml, "PolicyNames", &names);
-    xml.text_element("IsTruncated", "false");
+    render::members(&mut xml, "PolicyNames", &page.items);
+    render::pagination(&mut xml, page.next_marker.as_deref());
     Ok(Some(xml))
 }

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use super::paging::Paging;
 use super::render::{self, Detail};
 use super::{documents, find_policy, validate, Handled};
 use crate::app::AppState;
@@ -108,10 +109,10 @@ pub fn delete(state: &AppState, p: &Params) -> Handled {
 pub fn list(state: &AppState, p: &Params) -> Handled {
     let prefix = p.get("PathPrefix").unwrap_or("/");
     validate::path_prefix(prefix)?;
-    let max = validate::max_items(p.int("MaxItems")?)?;
+    let paging = Paging::from_params(p)?;
     let page = state
         .store
-        .read(|db| Ok(db.list_roles(prefix, p.get("Marker"), max)?))?;
+        .read(|db| Ok(db.list_roles(prefix, paging.marker, paging.max)?))?;
     let mut xml = XmlWriter::new();
     xml.open("Roles");
     for role in &page.items {

@@ -97,15 +97,21 @@ pub fn max_session_duration(value: i64) -> Result<(), AwsError> {
     Ok(())
 }
 
+/// `MaxItems` with AWS's constraint text (one bound named per message, as AWS's validation reports it).
 pub fn max_items(value: Option<i64>) -> Result<usize, AwsError> {
     match value {
         None => Ok(100),
-        Some(n) if (1..=1000).contains(&n) => Ok(n as usize),
-        Some(n) => Err(AwsError::constraint(
+        Some(n) if n < 1 => Err(AwsError::constraint(
             "MaxItems",
             &n.to_string(),
-            "Member must have value between 1 and 1000",
+            "Member must have value greater than or equal to 1",
         )),
+        Some(n) if n > 1000 => Err(AwsError::constraint(
+            "MaxItems",
+            &n.to_string(),
+            "Member must have value less than or equal to 1000",
+        )),
+        Some(n) => Ok(n as usize),
     }
 }
 

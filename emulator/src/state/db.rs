@@ -18,6 +18,31 @@ pub struct Page<T> {
     pub next_marker: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// Cuts one page from a listing that starts at the marker: at most `max` items and, when more follow, the
+    /// key of the next one as the marker that resumes there. Every paginated listing is cut here.
+    pub fn cut<E>(
+        rest: impl IntoIterator<Item = std::result::Result<(String, T), E>>,
+        max: usize,
+    ) -> std::result::Result<Page<T>, E> {
+        let mut items = Vec::new();
+        for row in rest {
+            let (key, item) = row?;
+            if items.len() == max {
+                return Ok(Page {
+                    items,
+                    next_marker: Some(key),
+                });
+            }
+            items.push(item);
+        }
+        Ok(Page {
+            items,
+            next_marker: None,
+        })
+    }
+}
+
 type Result<T> = std::result::Result<T, StoreError>;
 
 impl<'a> Db<'a> {
@@ -247,15 +272,14 @@ fn page<T: DeserializeOwned>(
     rows: impl Iterator<Item = rusqlite::Result<(String, String)>>,
     max: usize,
 ) -> Result<Page<T>> {
-    let mut items = Vec::new();
-    let mut next_marker = None;
-    for row in rows {
-        let (key, data) = row?;
-        if items.len() == max {
-            next_marker = Some(key);
-            break;
-        }
-        items.push(serde_json::from_str(&data)?);
-    }
-    Ok(Page { items, next_marker })
+    let page = Page::cut(rows, max)?;
+    let items = page
+        .items
+        .iter()
+        .map(|data| serde_json::from_str(data))
+        .collect::<std::result::Result<_, _>>()?;
+    Ok(Page {
+        items,
+        next_marker: page.next_marker,
+    })
 }

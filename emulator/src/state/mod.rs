@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-pub use db::Db;
+pub use db::{Db, Page};
 
 use crate::error::AwsError;
 

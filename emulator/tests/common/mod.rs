@@ -87,6 +87,32 @@ where
         .to_string()
 }
 
+/// Asserts a failed SDK call is exactly the AWS error: HTTP status, code and message.
+pub fn assert_aws_error<E, R>(
+    err: &aws_sdk_iam::error::SdkError<E, aws_smithy_runtime_api::http::Response<R>>,
+    status: u16,
+    expected_code: &str,
+    expected_message: &str,
+) where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::fmt::Debug,
+    R: std::fmt::Debug,
+{
+    let actual = (
+        err.raw_response().map(|r| r.status().as_u16()),
+        code(err),
+        message(err),
+    );
+    assert_eq!(
+        actual,
+        (
+            Some(status),
+            expected_code.to_string(),
+            expected_message.to_string()
+        ),
+        "{err:?}"
+    );
+}
+
 /// A trust policy with a service principal: valid without any OIDC provider in the account.
 pub fn service_trust_policy() -> String {
     serde_json::json!({
