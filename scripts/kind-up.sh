@@ -16,6 +16,7 @@
 #      kube-apiserver's service-account issuer/key flags and kube-controller-manager's key — the same flags
 #      (one function, irsa_emulator::clusters::apiserver_issuer_args) the e2e tests' control plane runs with;
 #   5. `kind create cluster`; restarts the emulator with --kubeconfig (the webhook reads ServiceAccounts there);
+#      `irsa-emulator cluster update NAME` with the API server's URL and CA (DescribeCluster reports them);
 #      `irsa-emulator webhook install --url https://HOST:PORT`;
 #   6. prints the export lines (also saved in <state>/env).
 #
@@ -137,6 +138,15 @@ log "creating kind cluster $NAME"
   --wait 120s >&2
 log "restarting the emulator with --kubeconfig (the pod identity webhook reads ServiceAccounts there)"
 start_emulator --kubeconfig "$STATE/kubeconfig"
+# The emulator cluster was registered before the API server existed (kind needs its keys first); now give it
+# the API server's URL and CA, so DescribeCluster reports what EKS would (kubeconfigs built from it work).
+SERVER="$("$KUBECTL" --kubeconfig "$STATE/kubeconfig" config view --raw -o jsonpath='{.clusters[0].cluster.server}')"
+"$KUBECTL" --kubeconfig "$STATE/kubeconfig" config view --raw \
+  -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > "$STATE/apiserver-ca.crt"
+[[ "$SERVER" == https://* && -s "$STATE/apiserver-ca.crt" ]] ||
+  die "the kind kubeconfig $STATE/kubeconfig has no server URL or CA data"
+"$EMULATOR" cluster update "$NAME" --endpoint "$SERVER" --certificate-authority "$STATE/apiserver-ca.crt" \
+  --endpoint-url "$LOCAL_URL" --ca-bundle "$STATE/data/ca.pem" --data-dir "$STATE/data" >&2
 "$EMULATOR" webhook install --kubeconfig "$STATE/kubeconfig" --url "$URL" --data-dir "$STATE/data" >&2
 
 # The API server now signs with the emulator cluster's key and names its issuer.

@@ -256,6 +256,32 @@ fn kind_up_makes_the_api_server_the_emulator_issuer_and_kind_down_removes_it() {
     }
     let kubeconfig = state.join("kubeconfig");
     let kubectl = irsa_e2e::controlplane::kubectl_binary().expect("kubectl");
+
+    // DescribeCluster (the real AWS CLI, with kind-up.sh's export lines) reports the kind API server's URL and
+    // CA: kind-up.sh sets them once kind created the API server.
+    let server = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .args(["config", "view", "--raw", "-o"])
+        .arg("jsonpath={.clusters[0].cluster.server}|{.clusters[0].cluster.certificate-authority-data}")
+        .output()
+        .unwrap();
+    let server = String::from_utf8_lossy(&server.stdout).to_string();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "eval \"$(cat {})\" && aws eks describe-cluster --name {name} --output text \
+             --query 'join(`|`, [cluster.endpoint, cluster.certificateAuthority.data])'",
+            state.join("env").display()
+        ))
+        .output()
+        .expect("bash and the AWS CLI (scripts/test.sh puts its venv on PATH)");
+    assert!(
+        out.status.success(),
+        "aws eks describe-cluster: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), server.trim());
     let out = Command::new(&kubectl)
         .arg("--kubeconfig")
         .arg(&kubeconfig)

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::clusters::{self, NewCluster};
+use crate::clusters::{self, ClusterUpdate, NewCluster};
 use crate::eks::rest_error;
 use crate::error::AwsError;
 use crate::keys;
@@ -18,7 +18,7 @@ use crate::state::model::Cluster;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clusters", get(list).post(create))
-        .route("/clusters/{name}", delete(remove))
+        .route("/clusters/{name}", delete(remove).patch(update))
         .route("/clusters/{name}/token", post(token))
         .route("/audit", get(audit_events))
 }
@@ -122,6 +122,22 @@ async fn create(
         .and_then(|c| ClusterInfo::from_cluster(c, true));
     match result {
         Ok(info) => (StatusCode::CREATED, Json(info)).into_response(),
+        Err(e) => rest_error(&e),
+    }
+}
+
+/// Sets what only exists once the cluster's API server runs: its endpoint and CA.
+async fn update(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Json(update): Json<ClusterUpdate>,
+) -> Response {
+    let result = authorize(&state, &headers)
+        .and_then(|_| clusters::update(&state, &name, update))
+        .and_then(|c| ClusterInfo::from_cluster(c, false));
+    match result {
+        Ok(info) => Json(info).into_response(),
         Err(e) => rest_error(&e),
     }
 }

@@ -28,6 +28,16 @@ pub struct NewCluster {
     pub issuer_url: Option<String>,
 }
 
+/// What `irsa-emulator cluster update` changes once the cluster's API server exists (kind creates it after
+/// the emulator cluster, whose keys it needs): absent fields stay as they are.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct ClusterUpdate {
+    /// The API server URL DescribeCluster reports.
+    pub endpoint: Option<String>,
+    /// PEM of the API server's CA, reported base64-encoded as EKS does.
+    pub certificate_authority_pem: Option<String>,
+}
+
 pub fn validate_name(name: &str) -> Result<(), AwsError> {
     let ok = !name.is_empty()
         && name.len() <= 100
@@ -99,6 +109,47 @@ pub fn create(state: &AppState, new: NewCluster) -> Result<Cluster, AwsError> {
         Ok(())
     })?;
     Ok(cluster)
+}
+
+pub fn update(state: &AppState, name: &str, update: ClusterUpdate) -> Result<Cluster, AwsError> {
+    let invalid = |message: String| {
+        AwsError::new(
+            "InvalidParameterException",
+            axum::http::StatusCode::BAD_REQUEST,
+            message,
+        )
+    };
+    if let Some(endpoint) = &update.endpoint {
+        if !endpoint.starts_with("https://") || endpoint.len() <= "https://".len() {
+            return Err(invalid(format!(
+                "endpoint {endpoint:?} is not an https:// URL (the API server URL, as in a kubeconfig's server:)"
+            )));
+        }
+    }
+    if let Some(pem) = &update.certificate_authority_pem {
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(invalid(
+                "certificate_authority_pem holds no PEM certificate (-----BEGIN CERTIFICATE-----): pass the API server's CA certificate".into(),
+            ));
+        }
+    }
+    state.store.write(|db| {
+        let mut cluster = db.cluster(name)?.ok_or_else(|| {
+            AwsError::new(
+                "ResourceNotFoundException",
+                axum::http::StatusCode::NOT_FOUND,
+                format!("No cluster found for name: {name}."),
+            )
+        })?;
+        if let Some(endpoint) = update.endpoint {
+            cluster.endpoint = endpoint;
+        }
+        if let Some(pem) = update.certificate_authority_pem {
+            cluster.certificate_authority = STANDARD.encode(pem);
+        }
+        db.put_cluster(&cluster)?;
+        Ok(cluster)
+    })
 }
 
 /// The cluster whose issuer is `{public_url}/id/{id}`.

@@ -40,10 +40,20 @@ fn cluster_json(cluster: &Cluster) -> serde_json::Value {
         "roleArn": format!("arn:aws:iam::{}:role/eksClusterRole", account_of(&cluster.arn)),
         "identity": { "oidc": { "issuer": cluster.issuer } },
         "status": "ACTIVE",
-        "certificateAuthority": { "data": cluster.certificate_authority },
+        "certificateAuthority": certificate_authority(cluster),
         "platformVersion": "eks.1",
         "tags": cluster.tags.iter().map(|t| (t.key.clone(), serde_json::Value::from(t.value.clone()))).collect::<serde_json::Map<_, _>>(),
     })
+}
+
+/// EKS omits `data` (`"certificateAuthority": {}`) until it knows the CA, as while a cluster is CREATING;
+/// it never sends an empty string. The emulator knows no CA until one is given (`cluster update`).
+fn certificate_authority(cluster: &Cluster) -> serde_json::Value {
+    if cluster.certificate_authority.is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::json!({ "data": cluster.certificate_authority })
+    }
 }
 
 fn account_of(arn: &str) -> &str {

@@ -311,3 +311,187 @@ async fn issuer_serves_discovery_and_jwks() {
     assert_eq!(missing.status(), 404);
     emulator.shutdown().await;
 }
+
+/// `irsa-emulator cluster …` against `emulator`: stdout, or a panic with stderr.
+fn cluster_cli(emulator: &irsa_emulator::Emulator, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("emulator-ca.pem");
+    std::fs::write(&ca, emulator.ca_pem().unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_irsa-emulator"))
+        .arg("cluster")
+        .args(args)
+        .arg("--endpoint-url")
+        .arg(emulator.url())
+        .arg("--ca-bundle")
+        .arg(&ca)
+        .current_dir(dir.path())
+        .env(
+            "IRSA_ADMIN_SECRET_ACCESS_KEY",
+            irsa_emulator::config::DEFAULT_ADMIN_SECRET_ACCESS_KEY,
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "irsa-emulator cluster {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// kind-up.sh registers the cluster before kind creates its API server (kind needs the cluster's keys), then
+/// `irsa-emulator cluster update` gives it the endpoint and CA; DescribeCluster reports them from then on.
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_update_sets_endpoint_and_ca_that_describe_cluster_reports() {
+    let emulator = common::start().await;
+    let eks = common::eks(&emulator);
+    common::create_cluster(&emulator, "kind-later").await;
+    let describe = || async {
+        eks.describe_cluster()
+            .name("kind-later")
+            .send()
+            .await
+            .expect("DescribeCluster")
+            .cluster
+            .expect("cluster in response")
+    };
+    // No CA known yet: EKS's shape for that is `"certificateAuthority": {}`, never `"data": ""`.
+    let before = describe().await;
+    assert_eq!(
+        before.certificate_authority().map(|c| c.data()),
+        Some(None),
+        "{before:?}"
+    );
+
+    let ca_pem = "-----BEGIN CERTIFICATE-----\nMIIBkindCA\n-----END CERTIFICATE-----\n";
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("kind-ca.crt");
+    std::fs::write(&ca_file, ca_pem).unwrap();
+    let printed = cluster_cli(
+        &emulator,
+        &[
+            "update",
+            "kind-later",
+            "--endpoint",
+            "https://127.0.0.1:40123",
+            "--certificate-authority",
+            ca_file.to_str().unwrap(),
+        ],
+    );
+    assert!(printed.contains("https://127.0.0.1:40123"), "{printed}");
+
+    let after = describe().await;
+    assert_eq!(after.endpoint(), Some("https://127.0.0.1:40123"));
+    let data = after
+        .certificate_authority()
+        .and_then(|c| c.data())
+        .unwrap();
+    assert_eq!(STANDARD.decode(data).unwrap(), ca_pem.as_bytes());
+    // Nothing else moved.
+    assert_eq!(after.arn(), before.arn());
+    assert_eq!(
+        after
+            .identity()
+            .and_then(|i| i.oidc())
+            .and_then(|o| o.issuer()),
+        before
+            .identity()
+            .and_then(|i| i.oidc())
+            .and_then(|o| o.issuer())
+    );
+
+    // Only the endpoint: the CA stays.
+    cluster_cli(
+        &emulator,
+        &[
+            "update",
+            "kind-later",
+            "--endpoint",
+            "https://10.0.0.1:6443",
+        ],
+    );
+    let again = describe().await;
+    assert_eq!(again.endpoint(), Some("https://10.0.0.1:6443"));
+    assert_eq!(
+        again.certificate_authority().and_then(|c| c.data()),
+        Some(data)
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn cluster_update_refuses_unknown_clusters_and_bad_values() {
+    let emulator = common::start().await;
+    common::create_cluster(&emulator, "c1").await;
+    let client = common::http_client(&emulator);
+    let patch = |name: &str, body: serde_json::Value| {
+        client
+            .patch(format!("{}/_emulator/clusters/{name}", emulator.url()))
+            .bearer_auth(irsa_emulator::config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
+            .json(&body)
+            .send()
+    };
+    let response = patch("nope", serde_json::json!({ "endpoint": "https://x:1" }))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["__type"], "ResourceNotFoundException");
+
+    for bad in [
+        serde_json::json!({ "endpoint": "http://127.0.0.1:6443" }),
+        serde_json::json!({ "certificate_authority_pem": "not a certificate" }),
+    ] {
+        let response = patch("c1", bad.clone()).await.unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["__type"], "InvalidParameterException", "{bad}");
+    }
+
+    // Without the admin secret: refused.
+    let response = client
+        .patch(format!("{}/_emulator/clusters/c1", emulator.url()))
+        .json(&serde_json::json!({ "endpoint": "https://x:1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    emulator.shutdown().await;
+}
+
+/// `irsa-emulator cluster create` prints the kube-apiserver flags of the one function the e2e control plane and
+/// the kind config use, pointing at the key files it wrote.
+#[tokio::test(flavor = "multi_thread")]
+async fn cluster_create_prints_the_shared_apiserver_flags() {
+    let emulator = common::start().await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let printed = cluster_cli(
+        &emulator,
+        &[
+            "create",
+            "flags",
+            "--out-dir",
+            out_dir.path().to_str().unwrap(),
+        ],
+    );
+    let issuer = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("issuer:"))
+        .map(str::trim)
+        .expect("issuer printed");
+    let keys = out_dir.path().canonicalize().unwrap();
+    let want = irsa_emulator::clusters::apiserver_issuer_flags(
+        issuer,
+        &keys.join("sa.key"),
+        &keys.join("sa.pub"),
+        &irsa_emulator::clusters::default_api_audiences(),
+    );
+    let flags: Vec<&str> = printed
+        .lines()
+        .skip_while(|l| !l.starts_with("kube-apiserver flags:"))
+        .skip(1)
+        .map(str::trim)
+        .collect();
+    assert_eq!(flags, want, "{printed}");
+    emulator.shutdown().await;
+}

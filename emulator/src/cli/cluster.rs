@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use irsa_emulator::admin::ClusterInfo;
-use irsa_emulator::clusters::NewCluster;
+use irsa_emulator::clusters::{ClusterUpdate, NewCluster};
 use irsa_emulator::config;
 
 use super::DataDirArg;
@@ -15,6 +15,8 @@ use super::DataDirArg;
 pub enum ClusterCommand {
     /// Create a cluster: prints its issuer, writes sa.key/sa.pub and the kube-apiserver flags that use them.
     Create(CreateArgs),
+    /// Set a cluster's API server endpoint and CA, reported by DescribeCluster (once kind created the API server).
+    Update(UpdateArgs),
     /// List clusters.
     List(Connection),
     /// Delete a cluster (its IAM OIDC provider, if any, stays: delete it with aws iam).
@@ -59,6 +61,20 @@ pub struct CreateArgs {
     /// Where to write sa.key and sa.pub [default: ./<name>].
     #[arg(long)]
     out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    /// Cluster name.
+    name: String,
+    /// API server URL that DescribeCluster reports (a kubeconfig's `server:`).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// PEM file of the API server's CA, reported as certificateAuthority.data.
+    #[arg(long)]
+    certificate_authority: Option<PathBuf>,
     #[command(flatten)]
     connection: Connection,
 }
@@ -121,6 +137,7 @@ impl Connection {
 pub async fn run(command: ClusterCommand) -> anyhow::Result<()> {
     match command {
         ClusterCommand::Create(args) => create(args).await,
+        ClusterCommand::Update(args) => update(args).await,
         ClusterCommand::List(connection) => {
             let client = connection.client()?;
             let response = connection
@@ -148,14 +165,43 @@ pub async fn run(command: ClusterCommand) -> anyhow::Result<()> {
     }
 }
 
+fn read_certificate_authority(path: Option<&Path>) -> anyhow::Result<Option<String>> {
+    path.map(|path| {
+        std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the API server's CA at {} (--certificate-authority)",
+                path.display()
+            )
+        })
+    })
+    .transpose()
+}
+
+async fn update(args: UpdateArgs) -> anyhow::Result<()> {
+    if args.endpoint.is_none() && args.certificate_authority.is_none() {
+        bail!("nothing to update: pass --endpoint URL and/or --certificate-authority FILE");
+    }
+    let connection = &args.connection;
+    let client = connection.client()?;
+    let url = connection.url(&format!("/clusters/{}", args.name));
+    let request = client.patch(url).json(&ClusterUpdate {
+        endpoint: args.endpoint.clone(),
+        certificate_authority_pem: read_certificate_authority(
+            args.certificate_authority.as_deref(),
+        )?,
+    });
+    let info: ClusterInfo = connection.send(request).await?.json().await?;
+    println!("cluster:  {}", info.name);
+    println!("endpoint: {}", info.endpoint);
+    if args.certificate_authority.is_some() {
+        println!("certificateAuthority: set");
+    }
+    Ok(())
+}
+
 async fn create(args: CreateArgs) -> anyhow::Result<()> {
-    let certificate_authority_pem = match &args.certificate_authority {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        ),
-        None => None,
-    };
+    let certificate_authority_pem =
+        read_certificate_authority(args.certificate_authority.as_deref())?;
     let connection = &args.connection;
     let client = connection.client()?;
     let request = client.post(connection.url("/clusters")).json(&NewCluster {
