@@ -208,7 +208,7 @@ async fn create_rejects_bad_urls_and_thumbprints() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "LimitExceeded");
+    assert_eq!(code(&err), "InvalidInput");
 
     let err = iam
         .create_open_id_connect_provider()

@@ -39,11 +39,12 @@ pub fn provider_url(issuer: &str) -> Result<String, AwsError> {
     Ok(rest.to_string())
 }
 
-/// IAM checks only the length of a thumbprint (not that it is hex).
+/// IAM checks only the length of a thumbprint (not that it is hex). Too many is `InvalidInput` with IAM's
+/// wording ("fewer than 5" where 5 are allowed), not a `LimitExceeded` quota.
 fn thumbprints(values: &[String]) -> Result<(), AwsError> {
     if values.len() > MAX_THUMBPRINTS {
-        return Err(AwsError::limit_exceeded(format!(
-            "Cannot exceed quota for ThumbprintsPerIdentityProvider: {MAX_THUMBPRINTS}"
+        return Err(AwsError::invalid_input(format!(
+            "Thumbprint list must contain fewer than {MAX_THUMBPRINTS} entries."
         )));
     }
     if values.iter().any(|t| t.chars().count() != 40) {

@@ -142,9 +142,15 @@ pub fn tags(tags: &[(String, String)]) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// IAM measures policy quotas without white space.
+/// IAM measures policy quotas in characters without white space ("IAM doesn't count white space when
+/// calculating the size of a policy", IAM quotas). A document may hold tab, LF, CR and U+0020–U+00FF, so its
+/// white space is space, tab, LF and CR; U+00A0 and U+0085 count like any other character (Rust's
+/// `char::is_whitespace` would drop them).
 pub fn policy_size(document: &str) -> usize {
-    document.chars().filter(|c| !c.is_whitespace()).count()
+    document
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'))
+        .count()
 }
 
 pub fn within_quota(document: &str, quota: &str, limit: usize) -> Result<(), AwsError> {
@@ -196,6 +202,9 @@ mod tests {
     #[test]
     fn quota_ignores_whitespace() {
         assert_eq!(policy_size("{ \"a\" :\n 1 }"), 7);
+        assert_eq!(policy_size("\t{\r\n}\n"), 2);
+        // No-break space and NEL are characters a document may hold, not white space IAM drops.
+        assert_eq!(policy_size("\"a\u{a0}b\u{85}\""), 6);
         assert!(within_quota(&format!("{}{}", "x".repeat(10), " ".repeat(100)), "Q", 10).is_ok());
         assert_eq!(
             within_quota(&"x".repeat(11), "Q", 10).unwrap_err().code,
