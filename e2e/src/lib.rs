@@ -5,6 +5,10 @@
 //! envtest) configured as an IRSA service-account issuer.
 
 pub mod controlplane;
+/// Whether a Docker engine answers (kind and container tests skip without one).
+pub mod docker;
+/// k3s server arguments (tests/containers.rs), from the same flags.
+pub mod k3s;
 /// The kind config for kind clusters issuing IRSA tokens (`scripts/kind-up.sh`), from the same flags.
 pub mod kind;
 

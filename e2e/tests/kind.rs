@@ -161,26 +161,6 @@ fn irsa_kind_config_binary_prints_the_library_config() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("sa.key"));
 }
 
-/// `Some(reason)` when no Docker engine answers.
-fn docker_absent() -> Option<String> {
-    match Command::new("docker")
-        .arg("info")
-        .stdin(Stdio::null())
-        .output()
-    {
-        Err(e) => Some(format!("docker is not installed ({e})")),
-        Ok(out) if !out.status.success() => Some(format!(
-            "no Docker engine answers (`docker info` failed: {})",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .next()
-                .unwrap_or("")
-                .trim()
-        )),
-        Ok(_) => None,
-    }
-}
-
 /// `$IRSA_EMULATOR_BIN` (scripts/test.sh sets it), else `<target>/debug/irsa-emulator`.
 fn emulator_binary() -> PathBuf {
     std::env::var_os("IRSA_EMULATOR_BIN")
@@ -212,8 +192,7 @@ impl Drop for KindDown {
 
 #[test]
 fn kind_up_makes_the_api_server_the_emulator_issuer_and_kind_down_removes_it() {
-    if let Some(reason) = docker_absent() {
-        eprintln!("skipped: {reason}; kind-up.sh/kind-down.sh were not exercised");
+    if irsa_e2e::docker::skip_without_engine("kind-up.sh/kind-down.sh were not exercised") {
         return;
     }
     let cache = tempfile::tempdir().unwrap();
