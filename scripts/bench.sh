@@ -1,77 +1,189 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests): wall time of binding a service account to a role, measured in the same run on the
-# same emulator and control plane, and printed as a ratio.
+# Benchmarks (not tests): irsa-emulator against moto (PyPI moto[server], what users reach for today), measured
+# side by side in the same run on the same machine, printed as tables with ratios. Load comes from irsa-load
+# (bench/), one closed-loop client per connection, the same code for both servers.
 #
-#   kubectl irsa create          vs   the seed's AWS CLI + kubectl sequence (seed 002, "AWS CLI" route:
-#                                     get-caller-identity, describe-cluster, create-role, attach-role-policy,
-#                                     kubectl create serviceaccount, kubectl annotate)
+#   scripts/bench.sh [SECTION...]     SECTION: startup sts iam scale plugin (default: all of them)
 #
-#   scripts/bench.sh [-n ITERATIONS]      (BENCH_PROFILE=dev to skip the release build)
+#   startup  process start -> first 200 (/healthz; moto: /moto-api/), median of BENCH_RUNS runs
+#   sts      AssumeRoleWithWebIdentity with a valid token, BENCH_CONNECTIONS connections for BENCH_SECONDS:
+#            req/s, p50/p99, RSS idle and peak. The emulator verifies everything (HTTPS, JWKS signature, exp,
+#            aud, issuer, trust policy); moto checks nothing and is given plain HTTP, its default.
+#   iam      CreateRole / GetRole / AttachRolePolicy rounds, SigV4-signed, same load and report
+#   scale    the emulator alone: GetRole p99 and ListRoles per-page time at 1,000 roles and at BENCH_ROLES
+#   plugin   `kubectl irsa create` vs the seed's AWS CLI + kubectl sequence, and `create -f` with BENCH_SAS
+#            service accounts (local control plane from Go modules)
+#
+# Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (16), BENCH_RUNS (7), BENCH_ROLES (100000),
+# BENCH_SAS (1000), BENCH_PROFILE (release; dev skips the optimized build but measures a debug binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-iterations=7
-[ "${1:-}" = "-n" ] && iterations=$2
+sections=("$@")
+[ ${#sections[@]} -gt 0 ] || sections=(startup sts iam scale plugin)
+seconds=${BENCH_SECONDS:-10}
+connections=${BENCH_CONNECTIONS:-16}
+runs=${BENCH_RUNS:-7}
+roles=${BENCH_ROLES:-100000}
+sas=${BENCH_SAS:-1000}
 profile=${BENCH_PROFILE:-release}
 cache=${IRSA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-irsa}
 work=$(mktemp -d /tmp/irsa-bench.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
+wants() { [[ " ${sections[*]} " == *" $1 "* ]]; }
 
 echo "building ($profile) ..." >&2
-cargo build --quiet --profile "$profile" --bins -p irsa-emulator -p irsa-e2e -p kubectl-irsa
-dir=${CARGO_TARGET_DIR:-$root/target}/$([ "$profile" = dev ] && echo debug || echo "$profile")
-[ -x "$cache/venv/bin/aws" ] || { python3 -m venv "$cache/venv"; "$cache/venv/bin/pip" install -q -r e2e/python/requirements.txt; }
-IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
-kubectl_bin=$(scripts/install-kubectl.sh "$cache/bin")
-export IRSA_CONTROLPLANE_BIN PATH="$dir:$cache/venv/bin:$(dirname "$kubectl_bin"):$PATH"
+packages=(-p irsa-emulator -p irsa-bench)
+wants plugin && packages+=(-p irsa-e2e -p kubectl-irsa)
+cargo build --quiet --profile "$profile" --bins "${packages[@]}"
+bin=${CARGO_TARGET_DIR:-$root/target}/$([ "$profile" = dev ] && echo debug || echo "$profile")
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-irsa-emulator serve --data-dir "$work/emulator" --listen "127.0.0.1:$port" >"$work/emulator.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -f "$work/emulator/ca.pem" ] && curl -sf --cacert "$work/emulator/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-eval "$(irsa-emulator env --data-dir "$work/emulator" --endpoint-url "https://127.0.0.1:$port")"
-irsa-emulator cluster create bench --out-dir "$work/cluster" >/dev/null
-issuer=$(aws eks describe-cluster --name bench --query cluster.identity.oidc.issuer --output text)
-irsa-controlplane --issuer "$issuer" --signing-key "$work/cluster/sa.key" --public-key "$work/cluster/sa.pub" \
-  --kubeconfig-out "$work/kubeconfig" >"$work/controlplane.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 900); do [ -f "$work/kubeconfig" ] && break; sleep 0.1; done
-export KUBECONFIG=$work/kubeconfig
-kubectl create namespace bench >/dev/null
-kubectl irsa oidc associate --cluster bench >/dev/null
+venv=$cache/bench-venv
+want=$(cat e2e/python/requirements.txt bench/requirements.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x "$venv/bin/moto_server" ] || [ "$(cat "$venv/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+  echo "installing moto and the AWS CLI into $venv ..." >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r e2e/python/requirements.txt -r bench/requirements.txt
+  echo "$want" >"$venv/.requirements.sha256"
+fi
+export PATH="$bin:$venv/bin:$PATH"
 
-now_ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# field JSON KEY.PATH -> the value, numbers rounded to 1 decimal
+field() { python3 -c 'import json,sys
+v=json.loads(sys.argv[1])
+for k in sys.argv[2].split("."): v=v[k]
+print(round(v,1) if isinstance(v,float) else v)' "$1" "$2"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "n/a" }'; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+row() { printf '%-34s %22s %22s %10s\n' "$@"; }
 
-plugin_once() {
-  kubectl irsa create --name "sa-plugin-$1" -n bench --cluster bench \
-    --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess >/dev/null
+# start_emulator DIR -> sets emu_pid, emu_url, emu_ca (HTTPS, fresh state)
+start_emulator() {
+  local dir=$1 port
+  port=$(free_port)
+  irsa-emulator serve --data-dir "$dir" --listen "127.0.0.1:$port" >"$dir.log" 2>&1 &
+  emu_pid=$!; pids+=("$emu_pid")
+  emu_url=https://127.0.0.1:$port emu_ca=$dir/ca.pem
+  for _ in $(seq 1 200); do
+    [ -f "$emu_ca" ] && curl -sf --cacert "$emu_ca" "$emu_url/healthz" >/dev/null && return
+    sleep 0.05
+  done
+  echo "the emulator did not start: $(cat "$dir.log")" >&2; exit 1
 }
 
-# Seed 002's AWS CLI route, as a user pastes it (one role per service account).
-cli_once() {
-  local sa="sa-cli-$1" account_id oidc_provider
-  kubectl create serviceaccount "$sa" -n bench >/dev/null
-  account_id=$(aws sts get-caller-identity --query "Account" --output text)
-  oidc_provider=$(aws eks describe-cluster --name bench --query "cluster.identity.oidc.issuer" --output text | sed -e "s/^https:\/\///")
-  cat >"$work/trust.json" <<EOF
-{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::$account_id:oidc-provider/$oidc_provider"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"$oidc_provider:aud":"sts.amazonaws.com","$oidc_provider:sub":"system:serviceaccount:bench:$sa"}}}]}
-EOF
-  aws iam create-role --role-name "role-$sa" --assume-role-policy-document "file://$work/trust.json" >/dev/null
-  aws iam attach-role-policy --role-name "role-$sa" --policy-arn=arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
-  kubectl annotate serviceaccount -n bench "$sa" "eks.amazonaws.com/role-arn=arn:aws:iam::$account_id:role/role-$sa" >/dev/null
+start_moto() {
+  local port
+  port=$(free_port)
+  moto_server -p "$port" >"$work/moto.log" 2>&1 &
+  moto_pid=$!; pids+=("$moto_pid")
+  moto_url=http://127.0.0.1:$port
+  for _ in $(seq 1 300); do curl -sf "$moto_url/moto-api/" >/dev/null && return; sleep 0.05; done
+  echo "moto did not start: $(cat "$work/moto.log")" >&2; exit 1
 }
 
-plugin_times=() cli_times=()
-for i in $(seq 1 "$iterations"); do   # interleaved, so drift on a shared machine hits both alike
-  t0=$(now_ms); plugin_once "$i"; t1=$(now_ms); cli_once "$i"; t2=$(now_ms)
-  plugin_times+=($((t1 - t0))); cli_times+=($((t2 - t1)))
-done
-plugin_ms=$(printf '%s\n' "${plugin_times[@]}" | median)
-cli_ms=$(printf '%s\n' "${cli_times[@]}" | median)
-printf '\n%-46s %10s\n' "bind one service account to a role ($iterations runs)" "median ms"
-printf '%-46s %10s\n' "kubectl irsa create" "$plugin_ms"
-printf '%-46s %10s\n' "AWS CLI + kubectl (seed 002 sequence)" "$cli_ms"
-awk -v p="$plugin_ms" -v c="$cli_ms" 'BEGIN { printf "%-46s %9.1fx\n", "ratio (AWS CLI sequence / kubectl irsa)", c / p }'
+emulator_env() { eval "$(irsa-emulator env --endpoint-url "$emu_url" --data-dir "$1")"; export AWS_CA_BUNDLE=$emu_ca; }
+moto_env() {
+  export AWS_ENDPOINT_URL=$moto_url AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  unset AWS_CA_BUNDLE AWS_SESSION_TOKEN
+}
+
+load_table() { # TITLE EMULATOR_JSON MOTO_JSON EMU_IDLE_KIB MOTO_IDLE_KIB
+  printf '\n%s (%s connections, %s s)\n' "$1" "$connections" "$seconds"
+  row "" "irsa-emulator" "moto" "ratio"
+  row "requests/s" "$(field "$2" requests_per_second)" "$(field "$3" requests_per_second)" \
+    "$(ratio "$(field "$2" requests_per_second)" "$(field "$3" requests_per_second)")"
+  row "p50 ms" "$(field "$2" p50_ms)" "$(field "$3" p50_ms)" "$(ratio "$(field "$3" p50_ms)" "$(field "$2" p50_ms)")"
+  row "p99 ms" "$(field "$2" p99_ms)" "$(field "$3" p99_ms)" "$(ratio "$(field "$3" p99_ms)" "$(field "$2" p99_ms)")"
+  row "errors / requests" "$(field "$2" errors) / $(field "$2" requests)" "$(field "$3" errors) / $(field "$3" requests)" ""
+  row "RSS idle MiB" "$(mib "$4")" "$(mib "$5")" "$(ratio "$5" "$4")"
+  row "RSS peak under load MiB" "$(mib "$(field "$2" rss.peak_kib)")" "$(mib "$(field "$3" rss.peak_kib)")" \
+    "$(ratio "$(field "$3" rss.peak_kib)" "$(field "$2" rss.peak_kib)")"
+  for report in "$2" "$3"; do
+    [ "$(field "$report" errors)" = 0 ] || echo "  first error: $(field "$report" first_error)"
+  done
+}
+
+if wants startup; then
+  emu=$(irsa-load startup --runs "$runs" -- irsa-emulator serve --listen '127.0.0.1:{port}' --data-dir '{dir}')
+  moto=$(irsa-load startup --runs "$runs" --path /moto-api/ -- moto_server -p '{port}')
+  printf '\nStart-up: process start -> first 200, median of %s (emulator: HTTPS, fresh data dir)\n' "$runs"
+  row "" "irsa-emulator" "moto" "ratio"
+  row "ms" "$(field "$emu" median_ms)" "$(field "$moto" median_ms)" \
+    "$(ratio "$(field "$moto" median_ms)" "$(field "$emu" median_ms)")"
+fi
+
+if wants sts || wants iam; then
+  start_emulator "$work/emu"
+  start_moto
+  sleep 1
+  emu_idle=$(rss_kib "$emu_pid") moto_idle=$(rss_kib "$moto_pid")
+  load=(--connections "$connections" --duration "$seconds" --warmup 2)
+fi
+
+if wants sts; then
+  ( # a cluster, its OIDC provider and a role trusting one service account, exactly as IRSA sets them up
+    emulator_env "$work/emu"
+    irsa-emulator cluster create bench --out-dir "$work/keys" >/dev/null
+    issuer=$(aws eks describe-cluster --name bench --query cluster.identity.oidc.issuer --output text)
+    provider_arn=$(aws iam create-open-id-connect-provider --url "$issuer" --client-id-list sts.amazonaws.com \
+      --query OpenIDConnectProviderArn --output text)
+    p=${issuer#https://}
+    printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"%s"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"%s:aud":"sts.amazonaws.com","%s:sub":"system:serviceaccount:bench:app"}}}]}' \
+      "$provider_arn" "$p" "$p" >"$work/trust.json"
+    aws iam create-role --role-name bench-sts --assume-role-policy-document "file://$work/trust.json" \
+      --query Role.Arn --output text >"$work/role_arn"
+    irsa-emulator token --cluster bench -n bench --service-account app >"$work/token"
+  )
+  emu=$(irsa-load sts "${load[@]}" --url "$emu_url" --ca-file "$emu_ca" --pid "$emu_pid" \
+    --role-arn "$(cat "$work/role_arn")" --token-file "$work/token")
+  moto=$(irsa-load sts "${load[@]}" --url "$moto_url" --pid "$moto_pid" \
+    --role-arn arn:aws:iam::123456789012:role/bench-sts --token-file "$work/token")
+  load_table "STS AssumeRoleWithWebIdentity: emulator over HTTPS with full verification; moto over HTTP, verifying nothing" \
+    "$emu" "$moto" "$emu_idle" "$moto_idle"
+fi
+
+if wants iam; then
+  policy='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}'
+  emu_policy=$(emulator_env "$work/emu"; aws iam create-policy --policy-name bench --policy-document "$policy" --query Policy.Arn --output text)
+  moto_policy=$(moto_env; aws iam create-policy --policy-name bench --policy-document "$policy" --query Policy.Arn --output text)
+  emu=$(irsa-load iam-mix "${load[@]}" --url "$emu_url" --ca-file "$emu_ca" --pid "$emu_pid" --policy-arn "$emu_policy")
+  moto=$(AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing irsa-load iam-mix "${load[@]}" --url "$moto_url" \
+    --pid "$moto_pid" --account 123456789012 --policy-arn "$moto_policy")
+  load_table "IAM CreateRole/GetRole/AttachRolePolicy (SigV4; the emulator verifies it, moto does not)" \
+    "$emu" "$moto" "$emu_idle" "$moto_idle"
+fi
+
+if wants scale; then
+  start_emulator "$work/scale"
+  measure_scale() {
+    local get list
+    get=$(irsa-load get-role --url "$emu_url" --ca-file "$emu_ca" --connections "$connections" --duration 5 \
+      --warmup 1 --role-name scale-0-0)
+    list=$(irsa-load list-roles --url "$emu_url" --ca-file "$emu_ca" --runs 3)
+    echo "$(field "$get" p99_ms) $(field "$get" requests_per_second) $(field "$list" median_ms) $(field "$list" roles)"
+  }
+  created=$(irsa-load create-roles --url "$emu_url" --ca-file "$emu_ca" --connections "$connections" --count 1000)
+  read -r get_small rps_small list_small n_small <<<"$(measure_scale)"
+  created=$(irsa-load create-roles --url "$emu_url" --ca-file "$emu_ca" --connections "$connections" \
+    --count $((roles - 1000)) --prefix more)
+  [ "$(field "$created" errors)" = 0 ] || { echo "creating roles failed: $(field "$created" first_error)" >&2; exit 1; }
+  read -r get_big rps_big list_big n_big <<<"$(measure_scale)"
+  per_page() { awk -v ms="$1" -v n="$2" 'BEGIN { printf "%.2f", ms / ((n + 999) / 1000 > 1 ? int((n + 999) / 1000) : 1) }'; }
+  printf '\nScale: the emulator with %s roles vs %s (created at %s roles/s over HTTPS, each committed)\n' \
+    "$n_big" "$n_small" "$(field "$created" requests_per_second)"
+  row "" "$n_small roles" "$n_big roles" "after/before"
+  row "GetRole p99 ms" "$get_small" "$get_big" "$(ratio "$get_big" "$get_small")"
+  row "GetRole requests/s" "$rps_small" "$rps_big" "$(ratio "$rps_big" "$rps_small")"
+  row "ListRoles ms per 1000-role page" "$(per_page "$list_small" "$n_small")" "$(per_page "$list_big" "$n_big")" \
+    "$(ratio "$(per_page "$list_big" "$n_big")" "$(per_page "$list_small" "$n_small")")"
+  row "ListRoles all pages ms" "$list_small" "$list_big" ""
+  row "RSS MiB" "" "$(mib "$(rss_kib "$emu_pid")")" ""
+fi
+
+if wants plugin; then
+  scripts/bench-plugin.sh "$work" "$sas" "$runs"
+fi

@@ -102,8 +102,12 @@ impl ClusterInfo {
 
 fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), AwsError> {
     let expected = format!("Bearer {}", state.config.admin.secret_access_key);
-    match headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        Some(given) if given == expected => Ok(()),
+    let given = headers.get("authorization").map(|v| v.as_bytes());
+    match given {
+        // Constant time: the admin secret must not leak through response timing.
+        Some(given) if bool::from(subtle::ConstantTimeEq::ct_eq(given, expected.as_bytes())) => {
+            Ok(())
+        }
         _ => Err(AwsError::new(
             "AccessDenied",
             StatusCode::FORBIDDEN,
@@ -165,7 +169,10 @@ async fn remove(
     let result = authorize(&state, &headers)
         .and_then(|_| state.store.write(|db| Ok(db.delete_cluster(&name)?)));
     match result {
-        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(true) => {
+            state.jwks.forget_own_clusters();
+            StatusCode::NO_CONTENT.into_response()
+        }
         Ok(false) => rest_error(&AwsError::new(
             "ResourceNotFoundException",
             StatusCode::NOT_FOUND,

@@ -27,7 +27,17 @@ pub struct Config {
     /// The cluster whose ServiceAccounts the pod identity webhook (`POST /mutate`) reads; `None` admits
     /// every pod unchanged.
     pub kubeconfig: Option<PathBuf>,
+    /// A client must send a request's headers within this time, and its body within this time again;
+    /// otherwise the connection is closed (idle, slow or stuck clients must not hold connections forever).
+    pub request_read_timeout: std::time::Duration,
+    /// A connection with no traffic either way for this long is closed (AWS's load balancers: 60 s).
+    pub idle_timeout: std::time::Duration,
 }
+
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What AWS-facing servers commonly allow; SDKs send a request in milliseconds.
+pub const DEFAULT_REQUEST_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 
 #[derive(Debug, Clone)]
 pub struct AdminCredentials {
@@ -57,6 +67,8 @@ impl Config {
             admin: AdminCredentials::default(),
             public_url: None,
             kubeconfig: None,
+            request_read_timeout: DEFAULT_REQUEST_READ_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
         }
     }
 

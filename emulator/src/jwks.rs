@@ -1,8 +1,11 @@
 //! Verification keys by issuer: the emulator's own clusters are read directly; any other issuer is asked
 //! through OIDC discovery, as STS does, and cached for a few minutes.
+//!
+//! Own clusters' keys are derived once and kept until a cluster is deleted: deriving a JWK means parsing the RSA
+//! private key, which costs more than verifying the token itself, and STS does it on every call.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -16,7 +19,9 @@ const CACHE_TTL: Duration = Duration::from_secs(300);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct JwksCache {
-    entries: Mutex<HashMap<String, (Instant, JwkSet)>>,
+    entries: Mutex<HashMap<String, (Instant, Arc<JwkSet>)>>,
+    /// By issuer id; an id is never reused, so only deletion makes an entry stale.
+    own: Mutex<HashMap<String, Arc<JwkSet>>>,
     client: reqwest::Client,
 }
 
@@ -39,28 +44,36 @@ impl JwksCache {
         }
         JwksCache {
             entries: Mutex::new(HashMap::new()),
+            own: Mutex::new(HashMap::new()),
             client: builder.build().unwrap_or_default(),
         }
     }
 
     /// Keys for `issuer` (a full `https://` URL).
-    pub async fn keys(&self, state: &AppState, issuer: &str) -> Result<JwkSet, AwsError> {
-        if let Some(set) = own_cluster_keys(state, issuer)? {
-            return Ok(set);
+    pub async fn keys(&self, state: &AppState, issuer: &str) -> Result<Arc<JwkSet>, AwsError> {
+        if let Some(id) = own_issuer_id(state, issuer) {
+            if let Some(set) = lock(&self.own).get(id) {
+                return Ok(set.clone());
+            }
+            if let Some(set) = own_cluster_keys(state, id)? {
+                let set = Arc::new(set);
+                lock(&self.own).insert(id.to_string(), set.clone());
+                return Ok(set);
+            }
         }
-        if let Some((at, set)) = self.lock().get(issuer) {
+        if let Some((at, set)) = lock(&self.entries).get(issuer) {
             if at.elapsed() < CACHE_TTL {
                 return Ok(set.clone());
             }
         }
-        let set = self.fetch(issuer).await?;
-        self.lock()
-            .insert(issuer.to_string(), (Instant::now(), set.clone()));
+        let set = Arc::new(self.fetch(issuer).await?);
+        lock(&self.entries).insert(issuer.to_string(), (Instant::now(), set.clone()));
         Ok(set)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, JwkSet)>> {
-        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    /// Called when a cluster is deleted: its tokens must stop verifying at once.
+    pub fn forget_own_clusters(&self) {
+        lock(&self.own).clear();
     }
 
     async fn fetch(&self, issuer: &str) -> Result<JwkSet, AwsError> {
@@ -93,11 +106,18 @@ impl JwksCache {
     }
 }
 
-fn own_cluster_keys(state: &AppState, issuer: &str) -> Result<Option<JwkSet>, AwsError> {
-    let prefix = format!("{}/id/", state.public_url);
-    let Some(id) = issuer.strip_prefix(&prefix) else {
-        return Ok(None);
-    };
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The id in `{public_url}/id/{id}`, for issuers this emulator serves.
+fn own_issuer_id<'a>(state: &AppState, issuer: &'a str) -> Option<&'a str> {
+    issuer
+        .strip_prefix(state.public_url.as_str())?
+        .strip_prefix("/id/")
+}
+
+fn own_cluster_keys(state: &AppState, id: &str) -> Result<Option<JwkSet>, AwsError> {
     let Some(cluster) = crate::clusters::by_issuer_id(state, id)? else {
         return Ok(None);
     };

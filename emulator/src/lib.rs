@@ -12,6 +12,7 @@ pub mod config;
 mod eks;
 mod error;
 mod iam;
+mod idle;
 mod ids;
 mod jwks;
 pub mod keys;
@@ -82,6 +83,18 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
+/// Closes connections whose request headers do not arrive in time (idle keep-alive connections included);
+/// the body has its own deadline in the Query endpoint. TLS handshakes are bounded by axum-server (10 s).
+fn read_timeouts(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    timeout: std::time::Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
+}
+
 pub async fn start(config: Config) -> anyhow::Result<Emulator> {
     install_crypto_provider();
     let listener = std::net::TcpListener::bind(config.listen)
@@ -139,12 +152,19 @@ pub async fn start(config: Config) -> anyhow::Result<Emulator> {
             )
             .await
             .context("invalid TLS material")?;
-            let server =
-                axum_server::from_tcp_rustls(listener, rustls_config)?.handle(handle.clone());
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls_config)
+                .acceptor(idle::IdleTimeout::new(config.idle_timeout));
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(acceptor)
+                .handle(handle.clone());
+            read_timeouts(server.http_builder(), config.request_read_timeout);
             tokio::spawn(async move { server.serve(app).await })
         }
         None => {
-            let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(idle::IdleTimeout::new(config.idle_timeout))
+                .handle(handle.clone());
+            read_timeouts(server.http_builder(), config.request_read_timeout);
             tokio::spawn(async move { server.serve(app).await })
         }
     };

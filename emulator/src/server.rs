@@ -17,6 +17,48 @@ use crate::query::{self, Params, QueryService};
 /// cannot make the emulator buffer much.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// How much of an oversized body is read (and dropped) before answering 413: a client still sending when the
+/// server closes never sees the answer, only a broken connection. Beyond this the connection is cut.
+const DRAIN_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+enum BodyError {
+    TooLarge,
+    TimedOut,
+    /// The client stopped sending or the stream failed: nothing of it may be acted on.
+    Broken,
+}
+
+/// The whole body within [`MAX_BODY_BYTES`]; an oversized one is drained up to [`DRAIN_BODY_BYTES`].
+async fn read_body(
+    body: Body,
+    timeout: std::time::Duration,
+) -> Result<axum::body::Bytes, BodyError> {
+    tokio::time::timeout(timeout, read_body_unbounded(body))
+        .await
+        .unwrap_or(Err(BodyError::TimedOut))
+}
+
+async fn read_body_unbounded(body: Body) -> Result<axum::body::Bytes, BodyError> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| BodyError::Broken)?;
+        seen += chunk.len();
+        if seen > DRAIN_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        if seen <= MAX_BODY_BYTES {
+            bytes.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(bytes.into())
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(query_endpoint).post(query_endpoint))
@@ -65,9 +107,25 @@ async fn query_endpoint(State(state): State<AppState>, request: Request) -> Resp
         .map(|q| Params::parse(q.as_bytes()))
         .unwrap_or_default();
     let body = if parts.method == Method::POST {
-        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        match read_body(body, state.config.request_read_timeout).await {
             Ok(bytes) => bytes,
-            Err(_) => {
+            Err(BodyError::TimedOut) => {
+                let err = AwsError::new(
+                    "RequestTimeout",
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Your socket connection to the server was not read from or written to within the timeout period",
+                );
+                return query::error(query::IAM, &err);
+            }
+            Err(BodyError::Broken) => {
+                let err = AwsError::new(
+                    "IncompleteBody",
+                    StatusCode::BAD_REQUEST,
+                    "The request body ended before it was complete",
+                );
+                return query::error(query::IAM, &err);
+            }
+            Err(BodyError::TooLarge) => {
                 let service = service_for(auth_header.as_ref(), &params).unwrap_or(Service::Iam);
                 let err = AwsError::new(
                     "RequestEntityTooLarge",

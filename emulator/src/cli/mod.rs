@@ -149,6 +149,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         public_url: args.public_url,
         kubeconfig: args.kubeconfig,
+        request_read_timeout: irsa_emulator::config::DEFAULT_REQUEST_READ_TIMEOUT,
+        idle_timeout: irsa_emulator::config::DEFAULT_IDLE_TIMEOUT,
     };
     let emulator = irsa_emulator::start(config).await?;
     eprintln!("irsa-emulator listening on {}", emulator.url());
