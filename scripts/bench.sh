@@ -35,9 +35,8 @@ trap cleanup EXIT
 wants() { [[ " ${sections[*]} " == *" $1 "* ]]; }
 
 echo "building ($profile) ..." >&2
-packages=(-p irsa-emulator -p irsa-bench)
-wants plugin && packages+=(-p irsa-e2e -p kubectl-irsa)
-cargo build --quiet --profile "$profile" --bins "${packages[@]}"
+# Always the same package set: another set unifies features differently and rebuilds shared crates.
+cargo build --quiet --profile "$profile" --bins -p irsa-emulator -p irsa-bench -p irsa-e2e -p kubectl-irsa
 bin=${CARGO_TARGET_DIR:-$root/target}/$([ "$profile" = dev ] && echo debug || echo "$profile")
 
 venv=$cache/bench-venv
@@ -87,7 +86,7 @@ start_moto() {
 
 emulator_env() { eval "$(irsa-emulator env --endpoint-url "$emu_url" --data-dir "$1")"; export AWS_CA_BUNDLE=$emu_ca; }
 moto_env() {
-  export AWS_ENDPOINT_URL=$moto_url AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+  export AWS_ENDPOINT_URL=$moto_url AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   unset AWS_CA_BUNDLE AWS_SESSION_TOKEN
 }
 
@@ -108,9 +107,9 @@ load_table() { # TITLE EMULATOR_JSON MOTO_JSON EMU_IDLE_KIB MOTO_IDLE_KIB
 }
 
 if wants startup; then
-  emu=$(irsa-load startup --runs "$runs" -- irsa-emulator serve --listen '127.0.0.1:{port}' --data-dir '{dir}')
+  emu=$(irsa-load startup --runs "$runs" -- irsa-emulator serve --http --listen '127.0.0.1:{port}' --data-dir '{dir}')
   moto=$(irsa-load startup --runs "$runs" --path /moto-api/ -- moto_server -p '{port}')
-  printf '\nStart-up: process start -> first 200, median of %s (emulator: HTTPS, fresh data dir)\n' "$runs"
+  printf '\nStart-up: process start -> first 200, median of %s (both plain HTTP; the emulator with a fresh data dir)\n' "$runs"
   row "" "irsa-emulator" "moto" "ratio"
   row "ms" "$(field "$emu" median_ms)" "$(field "$moto" median_ms)" \
     "$(ratio "$(field "$moto" median_ms)" "$(field "$emu" median_ms)")"
