@@ -11,6 +11,8 @@ pub mod clusters;
 pub mod config;
 mod eks;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod iam;
 mod idle;
 mod ids;

@@ -24,6 +24,11 @@ impl Params {
         self.values.extend(other.values);
     }
 
+    /// Every parameter name, in no particular order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values.get(name).map(String::as_str)
     }
@@ -110,6 +115,11 @@ pub fn success(service: QueryService, action: &str, result: Option<XmlWriter>) -
 }
 
 pub fn error(service: QueryService, err: &AwsError) -> Response {
+    xml_response(err.status, error_document(service, err))
+}
+
+/// The `<ErrorResponse>` document [`error`] sends.
+pub fn error_document(service: QueryService, err: &AwsError) -> String {
     let mut xml = XmlWriter::document();
     xml.open_ns("ErrorResponse", service.namespace);
     xml.open("Error");
@@ -119,7 +129,7 @@ pub fn error(service: QueryService, err: &AwsError) -> Response {
     xml.close("Error");
     xml.text_element("RequestId", &request_id());
     xml.close("ErrorResponse");
-    xml_response(err.status, xml.finish())
+    xml.finish()
 }
 
 fn xml_response(status: StatusCode, body: String) -> Response {
@@ -128,4 +138,53 @@ fn xml_response(status: StatusCode, body: String) -> Response {
 
 pub fn request_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quick_xml::events::Event;
+
+    /// fuzz/regressions/query_decoder/error-xml-control-characters: values with NUL, CR and markup characters,
+    /// echoed by validation errors, made `<ErrorResponse>` documents no XML 1.0 parser (botocore's) accepts.
+    const CONTROL_CHARACTERS: &[u8] = b"Action=CreateRole&RoleName=a%00b%0D%0Ac%26%3C%3E%22&Path=%2F%2F&Description=+x+%FF%FE&Tags.member.1.Key=aws%3Ax";
+
+    #[test]
+    fn errors_echoing_control_characters_are_well_formed_xml() {
+        let params = Params::parse(CONTROL_CHARACTERS);
+        let role_name = params.get("RoleName").unwrap();
+        assert_eq!(role_name, "a\0b\r\nc&<>\"");
+        let err = AwsError::constraint("RoleName", role_name, "Member must be a valid integer");
+        let doc = error_document(IAM, &err);
+        assert!(
+            !doc.chars().any(|c| c < ' ' && c != '\n'),
+            "XML 1.0 forbids these control characters, and a literal CR reads back as LF: {doc:?}"
+        );
+        let mut reader = quick_xml::Reader::from_str(&doc);
+        let mut message = None;
+        let mut in_message = false;
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Start(e) => in_message = e.name().as_ref() == b"Message",
+                Event::End(_) => in_message = false,
+                Event::Text(text) if in_message => {
+                    let raw = std::str::from_utf8(&text).unwrap();
+                    let part = quick_xml::escape::unescape(raw).unwrap();
+                    message.get_or_insert_with(String::new).push_str(&part);
+                }
+                Event::GeneralRef(r) if in_message => {
+                    let raw = format!("&{};", std::str::from_utf8(&r).unwrap());
+                    let resolved = quick_xml::escape::unescape(&raw).unwrap().into_owned();
+                    message.get_or_insert_with(String::new).push_str(&resolved);
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+        }
+        assert_eq!(
+            message.unwrap(),
+            err.message.replace('\0', "\u{fffd}"),
+            "the message reads back, NUL replaced"
+        );
+    }
 }

@@ -3,6 +3,25 @@
 
 use quick_xml::escape::escape;
 
+/// Characters XML 1.0 allows in a document (its `Char` production; Rust strings hold no surrogates).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Appends `text` as character data that an XML 1.0 parser reads back as `text`: markup characters escaped,
+/// `\r` as a reference (a literal one would be read as a line end), and the characters XML 1.0 cannot carry
+/// at all (NUL and the other C0 controls, U+FFFE, U+FFFF) as U+FFFD. Error messages echo request values, and
+/// one control character must not make the whole response unparseable.
+fn push_text(buf: &mut String, text: &str) {
+    for c in escape(text).chars() {
+        match c {
+            '\r' => buf.push_str("&#xD;"),
+            c if is_xml_char(c) => buf.push(c),
+            _ => buf.push(char::REPLACEMENT_CHARACTER),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct XmlWriter {
     buf: String,
@@ -41,7 +60,7 @@ impl XmlWriter {
 
     pub fn text_element(&mut self, name: &str, text: &str) -> &mut Self {
         self.open(name);
-        self.buf.push_str(&escape(text));
+        push_text(&mut self.buf, text);
         self.close(name)
     }
 
@@ -61,5 +80,23 @@ impl XmlWriter {
 
     pub fn finish(self) -> String {
         self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_into_characters_xml_allows() {
+        let mut xml = XmlWriter::new();
+        xml.text_element(
+            "Message",
+            "a\0b\r\nc&<>\"'\u{1}\u{8}\u{b}\u{1f}\u{fffe}\u{ffff}\té\u{10000}",
+        );
+        assert_eq!(
+            xml.finish(),
+            "<Message>a\u{fffd}b&#xD;\nc&amp;&lt;&gt;&quot;&apos;\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\u{fffd}\té\u{10000}</Message>"
+        );
     }
 }
