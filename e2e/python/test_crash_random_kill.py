@@ -14,6 +14,7 @@ import botocore.exceptions
 from conftest import ACCOUNT, ADMIN_KEY, ADMIN_SECRET, Emulator
 
 CALLS = 1000
+KILLS = 25
 POLICY = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 TRUST = (
     '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
@@ -75,33 +76,35 @@ class Caller:
 def test_random_kill_9_loses_no_acknowledged_call(tmp_path):
     server = Server(tmp_path / "data")
     rng = random.Random(20261122)
+    # Kill points tied to calls, not to the clock, so a fast machine gets as many crashes as a slow one: just
+    # before the call is sent, while it is in flight, or as it commits.
+    kill_before = set(rng.sample(range(CALLS), KILLS))
     acknowledged_roles, acknowledged_attachments = [], []
-    done = threading.Event()
-
-    def killer():
-        while not done.wait(rng.uniform(0.1, 0.8)):
-            server.kill_and_restart()
-
     caller = Caller(server)
-    killing = threading.Thread(target=killer)
-    killing.start()
-    try:
-        for i in range(CALLS // 2):
-            name = f"crash-{i}"
-            created = caller.call_until_answered("create_role", RoleName=name, AssumeRolePolicyDocument=TRUST)
-            # EntityAlreadyExists: an earlier attempt committed but its answer was lost to a kill.
-            assert created in ("ok", "EntityAlreadyExists"), f"CreateRole {name}: {created}"
-            if created == "ok":
-                acknowledged_roles.append(name)
-            attached = caller.call_until_answered("attach_role_policy", RoleName=name, PolicyArn=POLICY)
-            assert attached == "ok", f"AttachRolePolicy {name}: {attached}"
-            acknowledged_attachments.append(name)
-    finally:
-        done.set()
-        killing.join()
+    timers = []
+
+    def call(index: int, operation: str, **params) -> str:
+        if index in kill_before:
+            timer = threading.Timer(rng.uniform(0.0, 0.02), server.kill_and_restart)
+            timer.start()
+            timers.append(timer)
+        return caller.call_until_answered(operation, **params)
+
+    for i in range(CALLS // 2):
+        name = f"crash-{i}"
+        created = call(2 * i, "create_role", RoleName=name, AssumeRolePolicyDocument=TRUST)
+        # EntityAlreadyExists: an earlier attempt committed but its answer was lost to a kill.
+        assert created in ("ok", "EntityAlreadyExists"), f"CreateRole {name}: {created}"
+        if created == "ok":
+            acknowledged_roles.append(name)
+        attached = call(2 * i + 1, "attach_role_policy", RoleName=name, PolicyArn=POLICY)
+        assert attached == "ok", f"AttachRolePolicy {name}: {attached}"
+        acknowledged_attachments.append(name)
+    for timer in timers:
+        timer.join()
 
     try:
-        assert server.kills >= 10, f"only {server.kills} kills: the test did not exercise crashes"
+        assert server.kills == KILLS, f"{server.kills} kills, {KILLS} planned"
         assert set(server.integrity) == {"ok"}, f"integrity_check after kills: {server.integrity}"
         iam = client(server.emu)
         names = set()
