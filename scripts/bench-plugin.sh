@@ -17,11 +17,10 @@ IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
 kubectl_bin=$(scripts/install-kubectl.sh "$cache/bin")
 export IRSA_CONTROLPLANE_BIN PATH="$(dirname "$kubectl_bin"):$PATH"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-irsa-emulator serve --data-dir "$work/plugin-emu" --listen "127.0.0.1:$port" >"$work/plugin-emu.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -f "$work/plugin-emu/ca.pem" ] && curl -sf --cacert "$work/plugin-emu/ca.pem" "https://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-eval "$(irsa-emulator env --data-dir "$work/plugin-emu" --endpoint-url "https://127.0.0.1:$port")"
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
+start_emulator "$work/plugin-emu"
+eval "$(irsa-emulator env --data-dir "$work/plugin-emu" --endpoint-url "$emu_url")"
 irsa-emulator cluster create bench --out-dir "$work/cluster" >/dev/null
 issuer=$(aws eks describe-cluster --name bench --query cluster.identity.oidc.issuer --output text)
 irsa-controlplane --issuer "$issuer" --signing-key "$work/cluster/sa.key" --public-key "$work/cluster/sa.pub" \

@@ -48,8 +48,9 @@ if [ ! -x "$venv/bin/moto_server" ] || [ "$(cat "$venv/.requirements.sha256" 2>/
   echo "$want" >"$venv/.requirements.sha256"
 fi
 export PATH="$bin:$venv/bin:$PATH"
+# shellcheck source=scripts/bench-lib.sh
+source scripts/bench-lib.sh
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # field JSON KEY.PATH -> the value, numbers rounded to 1 decimal
 field() { python3 -c 'import json,sys
 v=json.loads(sys.argv[1])
@@ -59,20 +60,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; els
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 row() { printf '%-34s %22s %22s %10s\n' "$@"; }
-
-# start_emulator DIR -> sets emu_pid, emu_url, emu_ca (HTTPS, fresh state)
-start_emulator() {
-  local dir=$1 port
-  port=$(free_port)
-  irsa-emulator serve --data-dir "$dir" --listen "127.0.0.1:$port" >"$dir.log" 2>&1 &
-  emu_pid=$!; pids+=("$emu_pid")
-  emu_url=https://127.0.0.1:$port emu_ca=$dir/ca.pem
-  for _ in $(seq 1 200); do
-    [ -f "$emu_ca" ] && curl -sf --cacert "$emu_ca" "$emu_url/healthz" >/dev/null && return
-    sleep 0.05
-  done
-  echo "the emulator did not start: $(cat "$dir.log")" >&2; exit 1
-}
 
 start_moto() {
   local port

@@ -1,5 +1,6 @@
 """The real AWS CLI's pagination (--page-size, --max-items, --starting-token, --no-paginate) over the IAM
-listings of a role's policies and a policy's versions: the CLI follows IsTruncated/Marker as against AWS."""
+listings of a role's policies, its tags and a policy's versions: the CLI follows IsTruncated/Marker as against
+AWS."""
 
 import json
 
@@ -41,6 +42,10 @@ def test_cli_paginates_role_policies_and_versions(emulator, tmp_path):
     assert [p["PolicyArn"] for p in got["AttachedPolicies"]] == sorted(attached)
     got = aws(emulator, tmp_path, f"iam list-policy-versions --policy-arn {versioned} --page-size 3")
     assert [v["VersionId"] for v in got["Versions"]] == ["v4", "v3", "v2", "v1"]
+
+    tags = [{"Key": f"k{i}", "Value": str(i)} for i in range(7)]
+    iam.tag_role(RoleName="pager", Tags=tags)
+    assert aws(emulator, tmp_path, "iam list-role-tags --role-name pager --page-size 3")["Tags"] == tags
 
     # --max-items across pages: the CLI's NextToken resumes where the emulator's Marker left off.
     first = aws(emulator, tmp_path, "iam list-role-policies --role-name pager --page-size 2 --max-items 3")

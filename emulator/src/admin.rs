@@ -1,4 +1,4 @@
-//! The emulator's own API (`/_emulator/…`), for its CLI: clusters. Authenticated with the admin secret as a
+//! The emulator's own API (`/_emulator/…`), for its CLI: clusters, audit, reset. Authenticated with the admin secret as a
 //! bearer token so nothing but the admin can mint clusters or read signing keys.
 
 use axum::extract::{Path, State};
@@ -9,6 +9,8 @@ use axum::{Json, Router};
 use serde::Serialize;
 
 use crate::app::AppState;
+use crate::audit::{Decision, Entry};
+use crate::auth::Caller;
 use crate::clusters::{self, ClusterUpdate, NewCluster};
 use crate::eks::rest_error;
 use crate::error::AwsError;
@@ -21,6 +23,42 @@ pub fn router() -> Router<AppState> {
         .route("/clusters/{name}", delete(remove).patch(update))
         .route("/clusters/{name}/token", post(token))
         .route("/audit", get(audit_events))
+        .route("/reset", post(reset))
+}
+
+#[derive(serde::Deserialize)]
+struct ResetQuery {
+    /// Clusters are kept unless asked: a running API server holds their signing keys.
+    #[serde(default)]
+    clusters: bool,
+}
+
+/// A clean slate between tests or lab exercises, without restarting the emulator or losing its CA.
+async fn reset(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<ResetQuery>,
+) -> Response {
+    let result = authorize(&state, &headers)
+        .and_then(|_| state.store.write(|db| Ok(db.clear(query.clusters)?)));
+    match result {
+        Ok(cleared) => {
+            state.jwks.forget_all();
+            state.audit.record(Entry {
+                caller: &Caller::Admin.arn(state.account_id()),
+                action: "emulator:Reset",
+                role: None,
+                decision: Decision::Allow,
+                code: None,
+                explanation: format!(
+                    "reset: removed {} roles, {} policies, {} OIDC providers, {} clusters",
+                    cleared.roles, cleared.policies, cleared.oidc_providers, cleared.clusters
+                ),
+            });
+            Json(cleared).into_response()
+        }
+        Err(e) => rest_error(&e),
+    }
 }
 
 /// Mints the token the cluster's API server would issue (`irsa-emulator token`).

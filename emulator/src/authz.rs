@@ -24,12 +24,15 @@ struct RolePolicies {
     boundary: Option<String>,
 }
 
+/// None when the session's role is gone. A role recreated under the same name is another role (a new
+/// RoleId), and IAM gives the old role's sessions none of its permissions.
 fn policy_documents(
     state: &AppState,
     db: &Db,
     role_name: &str,
+    role_id: &str,
 ) -> Result<Option<RolePolicies>, AwsError> {
-    let Some(role) = db.role(role_name)? else {
+    let Some(role) = db.role(role_name)?.filter(|role| role.role_id == role_id) else {
         return Ok(None);
     };
     let mut documents: Vec<String> = role
@@ -66,13 +69,16 @@ pub fn authorize(
     let Some(session) = caller.role() else {
         return Ok(());
     };
-    let SessionPrincipal::AssumedRole { role_name, .. } = &session.principal else {
+    let SessionPrincipal::AssumedRole {
+        role_name, role_id, ..
+    } = &session.principal
+    else {
         return Ok(());
     };
     let caller_arn = caller.arn(state.account_id());
     let loaded = state
         .store
-        .read(|db| policy_documents(state, db, role_name))?;
+        .read(|db| policy_documents(state, db, role_name, role_id))?;
     let ctx = RequestContext::new(action)
         .with_resource(resource)
         .with_key(
@@ -84,7 +90,7 @@ pub fn authorize(
     let (reason, explanation) = match loaded {
         None => (
             "because the role it assumed no longer exists".to_string(),
-            format!("role {role_name} was deleted"),
+            format!("role {role_name} ({role_id}) was deleted; a role created since under the same name has another RoleId"),
         ),
         Some(RolePolicies { identity, boundary }) => {
             let identity_docs = parse_all(&identity);

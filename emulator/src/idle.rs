@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use axum_server::accept::Accept;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
-/// Wraps every accepted stream so that a read waiting longer than `timeout` with no traffic either way fails.
+/// Sets TCP_NODELAY and wraps every accepted stream so that a read waiting longer than `timeout` with no traffic either way fails.
 #[derive(Clone, Copy, Debug)]
 pub struct IdleTimeout {
     timeout: Duration,
@@ -24,12 +25,16 @@ impl IdleTimeout {
     }
 }
 
-impl<I, S> Accept<I, S> for IdleTimeout {
-    type Stream = IdleStream<I>;
+impl<S> Accept<TcpStream, S> for IdleTimeout {
+    type Stream = IdleStream<TcpStream>;
     type Service = S;
     type Future = Ready<io::Result<(Self::Stream, Self::Service)>>;
 
-    fn accept(&self, stream: I, service: S) -> Self::Future {
+    fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
+        // Without TCP_NODELAY the tail of a large response (a ListRoles page) waits for the client's delayed ACK.
+        if let Err(error) = stream.set_nodelay(true) {
+            return ready(Err(error));
+        }
         ready(Ok((IdleStream::new(stream, self.timeout), service)))
     }
 }

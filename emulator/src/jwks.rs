@@ -5,7 +5,7 @@
 //! private key, which costs more than verifying the token itself, and STS does it on every call.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -22,7 +22,9 @@ pub struct JwksCache {
     entries: Mutex<HashMap<String, (Instant, Arc<JwkSet>)>>,
     /// By issuer id; an id is never reused, so only deletion makes an entry stale.
     own: Mutex<HashMap<String, Arc<JwkSet>>>,
-    client: reqwest::Client,
+    /// Built on the first external issuer: most emulators only ever verify their own clusters' tokens.
+    client: OnceLock<reqwest::Client>,
+    extra_root: Option<String>,
 }
 
 fn idp_error(detail: impl std::fmt::Display) -> AwsError {
@@ -36,17 +38,26 @@ fn idp_error(detail: impl std::fmt::Display) -> AwsError {
 impl JwksCache {
     /// `extra_root` is the emulator's own CA, so issuers it serves are reachable over HTTPS.
     pub fn new(extra_root: Option<&str>) -> JwksCache {
-        let mut builder = reqwest::Client::builder().timeout(FETCH_TIMEOUT);
-        if let Some(pem) =
-            extra_root.and_then(|p| reqwest::Certificate::from_pem(p.as_bytes()).ok())
-        {
-            builder = builder.add_root_certificate(pem);
-        }
         JwksCache {
             entries: Mutex::new(HashMap::new()),
             own: Mutex::new(HashMap::new()),
-            client: builder.build().unwrap_or_default(),
+            client: OnceLock::new(),
+            extra_root: extra_root.map(str::to_string),
         }
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            let mut builder = reqwest::Client::builder().timeout(FETCH_TIMEOUT);
+            if let Some(pem) = self
+                .extra_root
+                .as_deref()
+                .and_then(|p| reqwest::Certificate::from_pem(p.as_bytes()).ok())
+            {
+                builder = builder.add_root_certificate(pem);
+            }
+            builder.build().unwrap_or_default()
+        })
     }
 
     /// Keys for `issuer` (a full `https://` URL).
@@ -76,6 +87,12 @@ impl JwksCache {
         lock(&self.own).clear();
     }
 
+    /// Called on reset: nothing learned before it (own keys or fetched ones) may outlive it.
+    pub fn forget_all(&self) {
+        lock(&self.own).clear();
+        lock(&self.entries).clear();
+    }
+
     async fn fetch(&self, issuer: &str) -> Result<JwkSet, AwsError> {
         let discovery_url = format!(
             "{}/.well-known/openid-configuration",
@@ -91,7 +108,7 @@ impl JwksCache {
 
     async fn get_json(&self, url: &str) -> Result<serde_json::Value, AwsError> {
         let response = self
-            .client
+            .client()
             .get(url)
             .send()
             .await

@@ -28,6 +28,28 @@ enum BodyError {
     Broken,
 }
 
+impl BodyError {
+    fn into_aws_error(self) -> AwsError {
+        match self {
+            BodyError::TooLarge => AwsError::new(
+                "RequestEntityTooLarge",
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
+            ),
+            BodyError::TimedOut => AwsError::new(
+                "RequestTimeout",
+                StatusCode::REQUEST_TIMEOUT,
+                "Your socket connection to the server was not read from or written to within the timeout period",
+            ),
+            BodyError::Broken => AwsError::new(
+                "IncompleteBody",
+                StatusCode::BAD_REQUEST,
+                "The request body ended before it was complete",
+            ),
+        }
+    }
+}
+
 /// The whole body within [`MAX_BODY_BYTES`]; an oversized one is drained up to [`DRAIN_BODY_BYTES`].
 async fn read_body(
     body: Body,
@@ -109,30 +131,10 @@ async fn query_endpoint(State(state): State<AppState>, request: Request) -> Resp
     let body = if parts.method == Method::POST {
         match read_body(body, state.config.request_read_timeout).await {
             Ok(bytes) => bytes,
-            Err(BodyError::TimedOut) => {
-                let err = AwsError::new(
-                    "RequestTimeout",
-                    StatusCode::REQUEST_TIMEOUT,
-                    "Your socket connection to the server was not read from or written to within the timeout period",
-                );
-                return query::error(query::IAM, &err);
-            }
-            Err(BodyError::Broken) => {
-                let err = AwsError::new(
-                    "IncompleteBody",
-                    StatusCode::BAD_REQUEST,
-                    "The request body ended before it was complete",
-                );
-                return query::error(query::IAM, &err);
-            }
-            Err(BodyError::TooLarge) => {
+            Err(error) => {
+                // Only the signing scope or the query string can say which service this was for.
                 let service = service_for(auth_header.as_ref(), &params).unwrap_or(Service::Iam);
-                let err = AwsError::new(
-                    "RequestEntityTooLarge",
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("Request body is larger than {MAX_BODY_BYTES} bytes"),
-                );
-                return query::error(service.query(), &err);
+                return query::error(service.query(), &error.into_aws_error());
             }
         }
     } else {

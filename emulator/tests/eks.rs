@@ -314,29 +314,11 @@ async fn issuer_serves_discovery_and_jwks() {
 
 /// `irsa-emulator cluster …` against `emulator`: stdout, or a panic with stderr.
 fn cluster_cli(emulator: &irsa_emulator::Emulator, args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = dir.path().join("emulator-ca.pem");
-    std::fs::write(&ca, emulator.ca_pem().unwrap()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_irsa-emulator"))
-        .arg("cluster")
-        .args(args)
-        .arg("--endpoint-url")
-        .arg(emulator.url())
-        .arg("--ca-bundle")
-        .arg(&ca)
-        .current_dir(dir.path())
-        .env(
-            "IRSA_ADMIN_SECRET_ACCESS_KEY",
-            irsa_emulator::config::DEFAULT_ADMIN_SECRET_ACCESS_KEY,
-        )
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "irsa-emulator cluster {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    common::emulator_cli(
+        env!("CARGO_BIN_EXE_irsa-emulator"),
+        emulator,
+        &[&["cluster"], args].concat(),
+    )
 }
 
 /// kind-up.sh registers the cluster before kind creates its API server (kind needs the cluster's keys), then

@@ -5,7 +5,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use aws_credential_types::Credentials;
 use irsa_emulator::{config, Config, Emulator};
 use rustls_pki_types::pem::PemObject;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -100,12 +99,19 @@ async fn headers_trickled_slower_than_the_timeout_are_cut_off() {
 async fn a_body_that_never_completes_gets_request_timeout() {
     let emulator = start_plain_http().await;
     let mut stream = TcpStream::connect(emulator.addr()).await.unwrap();
-    let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nAction=GetCallerIdentity";
+    // Signed for STS: the error is STS's, in its XML namespace, though the body (with Version) never arrived.
+    let head = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+        Authorization: AWS4-HMAC-SHA256 Credential=AKIAIRSAEMULATORTEST/20261122/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=00\r\n\
+        Content-Length: 100\r\n\r\nAction=GetCallerIdentity";
     stream.write_all(head.as_bytes()).await.unwrap();
     let (response, took) = read_until_closed(&mut stream).await;
     assert!(response.starts_with("HTTP/1.1 408"), "{response}");
     assert!(
         response.contains("<Code>RequestTimeout</Code>"),
+        "{response}"
+    );
+    assert!(
+        response.contains("https://sts.amazonaws.com/doc/2011-06-15/"),
         "{response}"
     );
     assert!(took >= READ_TIMEOUT / 2, "answered after {took:?}");
@@ -131,49 +137,10 @@ async fn keep_alive_requests_still_work_within_the_timeout() {
     }
 }
 
-/// Credentials for `role`, assumed through web identity the way a pod gets them.
-async fn session_credentials(emulator: &Emulator, cluster: &str, role: &str) -> Credentials {
-    let info = common::create_cluster(emulator, cluster).await;
-    let iam = common::iam(emulator);
-    iam.create_open_id_connect_provider()
-        .url(&info.issuer)
-        .client_id_list("sts.amazonaws.com")
-        .send()
-        .await
-        .expect("provider");
-    iam.create_role()
-        .role_name(role)
-        .assume_role_policy_document(common::trust_policy(&info.issuer, "default", "app"))
-        .send()
-        .await
-        .expect("role");
-    let token = common::mint_token(emulator, cluster, "default", "app").await;
-    let sts = aws_sdk_sts::Client::new(&common::sdk_config(emulator));
-    let assumed = sts
-        .assume_role_with_web_identity()
-        .role_arn(format!(
-            "arn:aws:iam::{}:role/{role}",
-            config::DEFAULT_ACCOUNT_ID
-        ))
-        .role_session_name("probe")
-        .web_identity_token(token)
-        .send()
-        .await
-        .expect("web identity accepted");
-    let c = assumed.credentials().expect("credentials");
-    Credentials::new(
-        c.access_key_id(),
-        c.secret_access_key(),
-        Some(c.session_token().to_string()),
-        None,
-        "session",
-    )
-}
-
 #[tokio::test]
 async fn the_admin_api_refuses_assumed_role_credentials() {
     let emulator = common::start().await;
-    let session = session_credentials(&emulator, "adm", "admin-probe").await;
+    let session = common::session_credentials(&emulator, "adm", "admin-probe").await;
     let http = common::http_client(&emulator);
     let url = |path: &str| format!("{}/_emulator{path}", emulator.url());
     // Every way a session could present itself: its secret, its token, its key id as a bearer.
@@ -189,6 +156,8 @@ async fn the_admin_api_refuses_assumed_role_credentials() {
             ("POST", "/clusters"),
             ("POST", "/clusters/adm/token"),
             ("DELETE", "/clusters/adm"),
+            ("POST", "/reset"),
+            ("POST", "/reset?clusters=true"),
         ] {
             let request = http
                 .request(method.parse().unwrap(), url(path))
@@ -212,7 +181,13 @@ async fn the_admin_api_refuses_assumed_role_credentials() {
         .await
         .unwrap();
     assert_eq!(sigv4_probe.status(), 403);
-    // The cluster is still there: nothing above changed anything.
+    // The cluster and the role are still there: nothing above changed anything.
+    common::iam(&emulator)
+        .get_role()
+        .role_name("admin-probe")
+        .send()
+        .await
+        .expect("no reset happened");
     let clusters = http
         .get(url("/clusters"))
         .bearer_auth(config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
@@ -227,7 +202,7 @@ async fn the_admin_api_refuses_assumed_role_credentials() {
 async fn tokens_of_a_deleted_cluster_stop_verifying() {
     let emulator = common::start().await;
     // Verifies once (and caches the cluster's key on the way).
-    session_credentials(&emulator, "gone", "gone-role").await;
+    common::session_credentials(&emulator, "gone", "gone-role").await;
     let token = common::mint_token(&emulator, "gone", "default", "app").await;
     let deleted = common::http_client(&emulator)
         .delete(format!("{}/_emulator/clusters/gone", emulator.url()))

@@ -414,6 +414,39 @@ async fn provider_tags() {
         .unwrap();
     assert_eq!(got.tags(), &[tag("owner", "platform")]);
 
+    // Paged as every IAM listing is: the SDK's paginator follows IsTruncated/Marker to the end.
+    iam.tag_open_id_connect_provider()
+        .open_id_connect_provider_arn(&arn)
+        .set_tags(Some((0..5).map(|i| tag(&format!("k{i}"), "v")).collect()))
+        .send()
+        .await
+        .unwrap();
+    let first = iam
+        .list_open_id_connect_provider_tags()
+        .open_id_connect_provider_arn(&arn)
+        .max_items(2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.tags().len(), 2);
+    assert!(first.is_truncated() && first.marker().is_some());
+    let pages: Vec<_> = iam
+        .list_open_id_connect_provider_tags()
+        .open_id_connect_provider_arn(&arn)
+        .max_items(2)
+        .into_paginator()
+        .send()
+        .collect::<Result<_, _>>()
+        .await
+        .unwrap();
+    assert_eq!(pages.len(), 3);
+    let keys: Vec<_> = pages
+        .iter()
+        .flat_map(|p| p.tags())
+        .map(|t| t.key())
+        .collect();
+    assert_eq!(keys, ["owner", "k0", "k1", "k2", "k3", "k4"]);
+
     let err = iam
         .tag_open_id_connect_provider()
         .open_id_connect_provider_arn(&arn)

@@ -1,5 +1,5 @@
-//! `irsa-emulator token` and `irsa-emulator audit`: what a lab needs without a cluster — a service-account
-//! token to try, and the emulator's reasons for every STS decision.
+//! `irsa-emulator token`, `audit` and `reset`: what a lab needs without a cluster — a service-account token to
+//! try, the emulator's reasons for every STS decision, and a clean slate between exercises.
 
 use std::time::Duration;
 
@@ -36,6 +36,34 @@ pub struct AuditArgs {
     json: bool,
     #[command(flatten)]
     connection: Connection,
+}
+
+#[derive(Args)]
+pub struct ResetArgs {
+    /// Delete the clusters too (their issuers and signing keys). Without it they stay, because API servers
+    /// configured with their keys keep running.
+    #[arg(long)]
+    clusters: bool,
+    #[command(flatten)]
+    connection: Connection,
+}
+
+pub async fn reset(args: ResetArgs) -> anyhow::Result<()> {
+    let connection = &args.connection;
+    let mut url = connection.url("/reset");
+    if args.clusters {
+        url += "?clusters=true";
+    }
+    let request = connection.client()?.post(url);
+    let cleared: irsa_emulator::state::Cleared = connection.send(request).await?.json().await?;
+    println!(
+        "removed {} roles, {} customer managed policies, {} OIDC providers, {} clusters",
+        cleared.roles, cleared.policies, cleared.oidc_providers, cleared.clusters
+    );
+    if !args.clusters {
+        println!("clusters kept (pass --clusters to delete them too)");
+    }
+    Ok(())
 }
 
 pub async fn token(args: TokenArgs) -> anyhow::Result<()> {

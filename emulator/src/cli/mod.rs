@@ -37,6 +37,9 @@ enum Command {
     Token(lab::TokenArgs),
     /// Show STS decisions and denied calls with their reasons (-f to follow).
     Audit(lab::AuditArgs),
+    /// Delete every role, customer managed policy and OIDC provider (and, with --clusters, every cluster),
+    /// keeping the CA and the running server: a clean slate between tests or lab exercises.
+    Reset(lab::ResetArgs),
     /// Register (or remove) the emulator as the cluster's pod identity webhook.
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
@@ -124,6 +127,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cluster(command) => cluster::run(command).await,
         Command::Token(args) => lab::token(args).await,
         Command::Audit(args) => lab::audit(args).await,
+        Command::Reset(args) => lab::reset(args).await,
         Command::Webhook(command) => webhook::run(command).await,
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use super::paging::Paging;
 use super::render;
 use super::roles::merge_tags;
 use super::{validate, Handled};
@@ -225,10 +226,7 @@ pub fn untag(state: &AppState, p: &Params) -> Handled {
 pub fn list_tags(state: &AppState, p: &Params) -> Handled {
     let arn = p.required(ARN_PARAM)?;
     let provider = state.store.read(|db| existing(db, arn))?;
-    let mut xml = XmlWriter::new();
-    render::tags(&mut xml, &provider.tags);
-    xml.text_element("IsTruncated", "false");
-    Ok(Some(xml))
+    render::tag_page(&Paging::from_params(p)?, provider.tags)
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use super::paging::Paging;
+use super::Handled;
 use crate::state::model::{ManagedPolicy, OidcProvider, PolicyVersion, Role, Tag};
 use crate::xml::XmlWriter;
 
@@ -65,6 +67,15 @@ pub fn tags(xml: &mut XmlWriter, tags: &[Tag]) {
             .close("member");
     }
     xml.close("Tags");
+}
+
+/// ListRoleTags / ListOpenIDConnectProviderTags: one page of a resource's tags (IAM allows 50 per resource).
+pub fn tag_page(paging: &Paging, all: Vec<Tag>) -> Handled {
+    let page = paging.page(all)?;
+    let mut xml = XmlWriter::new();
+    tags(&mut xml, &page.items);
+    pagination(&mut xml, page.next_marker.as_deref());
+    Ok(Some(xml))
 }
 
 pub fn policy(xml: &mut XmlWriter, element: &str, policy: &ManagedPolicy, attachments: usize) {

@@ -225,10 +225,7 @@ pub fn untag(state: &AppState, p: &Params) -> Handled {
 pub fn list_tags(state: &AppState, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
     let role = state.store.read(|db| existing(db, name))?;
-    let mut xml = XmlWriter::new();
-    render::tags(&mut xml, &role.tags);
-    xml.text_element("IsTruncated", "false");
-    Ok(Some(xml))
+    render::tag_page(&Paging::from_params(p)?, role.tags)
 }
 
 /// Tagging an existing key replaces its value, as IAM does; the total stays within the quota.

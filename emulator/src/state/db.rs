@@ -43,6 +43,15 @@ impl<T> Page<T> {
     }
 }
 
+/// How many records a reset removed, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Cleared {
+    pub roles: usize,
+    pub policies: usize,
+    pub oidc_providers: usize,
+    pub clusters: usize,
+}
+
 type Result<T> = std::result::Result<T, StoreError>;
 
 impl<'a> Db<'a> {
@@ -217,6 +226,19 @@ impl<'a> Db<'a> {
 
     pub fn clusters(&self) -> Result<Vec<Cluster>> {
         self.all_json("SELECT data FROM clusters ORDER BY name")
+    }
+
+    /// Removes every IAM record (roles with their attachments, customer managed policies, OIDC providers)
+    /// and, with `clusters`, every cluster. The session key stays: sessions die with their roles anyway.
+    pub fn clear(&self, clusters: bool) -> Result<Cleared> {
+        let delete = |table: &str| self.conn.execute(&format!("DELETE FROM {table}"), []);
+        delete("role_attachments")?;
+        Ok(Cleared {
+            roles: delete("roles")?,
+            policies: delete("policies")?,
+            oidc_providers: delete("oidc_providers")?,
+            clusters: if clusters { delete("clusters")? } else { 0 },
+        })
     }
 
     pub fn meta(&self, key: &str) -> Result<Option<String>> {

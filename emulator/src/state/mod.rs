@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
-pub use db::{Db, Page};
+pub use db::{Cleared, Db, Page};
 
 use crate::error::AwsError;
 

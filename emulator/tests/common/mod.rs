@@ -244,3 +244,91 @@ pub fn https_client(emulator: &Emulator) -> aws_smithy_runtime_api::client::http
         )
         .build_https()
 }
+
+/// Credentials for `role`, assumed through web identity the way a pod gets them, on a new cluster.
+pub async fn session_credentials(emulator: &Emulator, cluster: &str, role: &str) -> Credentials {
+    create_cluster(emulator, cluster).await;
+    session_credentials_on_existing_cluster(emulator, cluster, role).await
+}
+
+/// Creates the OIDC provider and `role` for an existing cluster, then assumes the role as its pod would.
+pub async fn session_credentials_on_existing_cluster(
+    emulator: &Emulator,
+    cluster: &str,
+    role: &str,
+) -> Credentials {
+    let issuer = eks(emulator)
+        .describe_cluster()
+        .name(cluster)
+        .send()
+        .await
+        .expect("cluster exists")
+        .cluster()
+        .and_then(|c| c.identity())
+        .and_then(|i| i.oidc())
+        .and_then(|o| o.issuer())
+        .expect("cluster has an issuer")
+        .to_string();
+    let iam = iam(emulator);
+    iam.create_open_id_connect_provider()
+        .url(&issuer)
+        .client_id_list("sts.amazonaws.com")
+        .send()
+        .await
+        .expect("provider");
+    iam.create_role()
+        .role_name(role)
+        .assume_role_policy_document(trust_policy(&issuer, "default", "app"))
+        .send()
+        .await
+        .expect("role");
+    let token = mint_token(emulator, cluster, "default", "app").await;
+    let sts = aws_sdk_sts::Client::new(&sdk_config(emulator));
+    let assumed = sts
+        .assume_role_with_web_identity()
+        .role_arn(format!(
+            "arn:aws:iam::{}:role/{role}",
+            config::DEFAULT_ACCOUNT_ID
+        ))
+        .role_session_name("probe")
+        .web_identity_token(token)
+        .send()
+        .await
+        .expect("web identity accepted");
+    let c = assumed.credentials().expect("credentials");
+    Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "session",
+    )
+}
+
+/// `irsa-emulator ARGS` against `emulator` as a user runs it (admin secret from the environment, the CA as
+/// --ca-bundle), in a fresh working directory: stdout, or a panic with stderr. `bin` is
+/// `env!("CARGO_BIN_EXE_irsa-emulator")`, which only the emulator's own tests have.
+pub fn emulator_cli(bin: &str, emulator: &Emulator, args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("emulator-ca.pem");
+    std::fs::write(&ca, emulator.ca_pem().unwrap()).unwrap();
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .arg("--endpoint-url")
+        .arg(emulator.url())
+        .arg("--ca-bundle")
+        .arg(&ca)
+        .current_dir(dir.path())
+        .env(
+            "IRSA_ADMIN_SECRET_ACCESS_KEY",
+            config::DEFAULT_ADMIN_SECRET_ACCESS_KEY,
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "irsa-emulator {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
