@@ -70,7 +70,7 @@ cli_ms=$(printf '%s\n' "${cli_times[@]}" | median)
   done
 } >"$work/fleet.yaml"
 t0=$(now_ms)
-kubectl irsa create -f "$work/fleet.yaml" >"$work/fleet.out"
+kubectl irsa create -f "$work/fleet.yaml" >"$work/fleet.out" 2>"$work/fleet.progress" || { cat "$work/fleet.progress" >&2; exit 1; }
 fleet_ms=$(($(now_ms) - t0))
 bound=$(kubectl get serviceaccounts -n fleet -o jsonpath='{range .items[*]}{.metadata.annotations.eks\.amazonaws\.com/role-arn}{"\n"}{end}' | grep -c ':role/')
 
