@@ -228,6 +228,10 @@ CASES = {
         lambda lab, emu: lab.signer.token(header={"x": "A" * 12000}, claims=lab.claims()),
         "InvalidIdentityToken",
     ),
+    "over STS's 20,000-character limit": (
+        lambda lab, emu: lab.signer.token(header={"x": "A" * 21000}, claims=lab.claims()),
+        "ValidationError",
+    ),
     "nested JWS as payload": (lambda lab, emu: raw_token(lab, mint(emu).encode()), "InvalidIdentityToken"),
     "base64 with padding and bad charset": (
         lambda lab, emu: mint(emu).replace(".", "==.", 1).replace("-", "+"),
