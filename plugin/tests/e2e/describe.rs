@@ -2,7 +2,9 @@
 //! STS agreeing with what describe says.
 
 use crate::common::{self, env, Env};
-use crate::{assert_problem, default_role, describe, role, role_arn, ROLE_ARN_ANNOTATION};
+use crate::{
+    assert_problem, create_reader, default_role, describe, role, Reader, ROLE_ARN_ANNOTATION,
+};
 use irsa_policy::{irsa_trust_policy, DEFAULT_AUDIENCE};
 use serde_json::json;
 
@@ -10,18 +12,11 @@ use serde_json::json;
 fn describe_names_each_problem_and_its_fix() {
     let Some((env, _guard)) = env() else { return };
     let (ns, name) = ("doc", "app");
-    let policy = env.create_policy("doc-read", "s3:GetObject");
-    env.ok(&[
-        "create",
-        "--name",
-        name,
-        "-n",
-        ns,
-        "--attach-policy-arn",
-        &policy,
-    ]);
-    let role_name = default_role(ns, name);
-    let arn = role_arn(env, &role_name);
+    let Reader {
+        role_name,
+        arn,
+        policy,
+    } = create_reader(env, ns, name, "doc-read");
     let run = describe(env, ns, name);
     assert_eq!(run.code, 0, "{run}");
     assert!(run.stdout.contains("Verdict: OK"), "{run}");
@@ -154,17 +149,7 @@ fn describe_names_each_problem_and_its_fix() {
 fn describe_checks_that_pods_were_mutated_by_the_webhook() {
     let Some((env, _guard)) = env() else { return };
     let (ns, name) = ("pods", "app");
-    let policy = env.create_policy("pods-read", "s3:GetObject");
-    env.ok(&[
-        "create",
-        "--name",
-        name,
-        "-n",
-        ns,
-        "--attach-policy-arn",
-        &policy,
-    ]);
-    let arn = role_arn(env, &default_role(ns, name));
+    let arn = create_reader(env, ns, name, "pods-read").arn;
     // What the webhook would have produced, and a pod it never saw.
     let mutated = json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -252,18 +237,7 @@ fn assume(env: &Env, ns: &str, name: &str, role_arn: &str) -> Result<String, Str
 fn sts_agrees_with_describe() {
     let Some((env, _guard)) = env() else { return };
     let (ns, name) = ("sts", "app");
-    let policy = env.create_policy("sts-read", "s3:GetObject");
-    env.ok(&[
-        "create",
-        "--name",
-        name,
-        "-n",
-        ns,
-        "--attach-policy-arn",
-        &policy,
-    ]);
-    let role_name = default_role(ns, name);
-    let arn = role_arn(env, &role_name);
+    let Reader { role_name, arn, .. } = create_reader(env, ns, name, "sts-read");
     assert_eq!(describe(env, ns, name).code, 0);
     let assumed = assume(env, ns, name, &arn).expect("STS accepts the binding kubectl irsa made");
     assert!(

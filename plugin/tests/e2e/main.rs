@@ -44,6 +44,34 @@ pub fn default_role(ns: &str, name: &str) -> String {
     kubectl_irsa::naming::default_role_name("irsa-e2e", ns, name)
 }
 
+/// `kubectl irsa create --name NAME -n NS --attach-policy-arn <a new s3:GetObject policy>`, the binding most
+/// tests start from.
+pub fn create_reader(env: &Env, ns: &str, name: &str, policy_name: &str) -> Reader {
+    let policy = env.create_policy(policy_name, "s3:GetObject");
+    env.ok(&[
+        "create",
+        "--name",
+        name,
+        "-n",
+        ns,
+        "--attach-policy-arn",
+        &policy,
+    ]);
+    let role_name = default_role(ns, name);
+    Reader {
+        arn: role_arn(env, &role_name),
+        role_name,
+        policy,
+    }
+}
+
+pub struct Reader {
+    pub role_name: String,
+    pub arn: String,
+    /// The attached policy's ARN.
+    pub policy: String,
+}
+
 pub fn annotations(sa: &Value) -> BTreeMap<String, String> {
     serde_json::from_value(sa["metadata"]["annotations"].clone()).unwrap_or_default()
 }
