@@ -37,8 +37,11 @@ enum Command {
     Token(lab::TokenArgs),
     /// Show STS decisions and denied calls with their reasons (-f to follow).
     Audit(lab::AuditArgs),
-    /// Delete every role, customer managed policy and OIDC provider (and, with --clusters, every cluster),
-    /// keeping the CA and the running server: a clean slate between tests or lab exercises.
+    /// Start over: delete every role, customer managed policy and OIDC provider (--clusters: clusters too).
+    ///
+    /// The server keeps running with its CA, so clients need no new settings: a clean slate between tests or
+    /// lab exercises. Credentials issued before the reset get nothing afterwards, even from a role re-created
+    /// under the same name.
     Reset(lab::ResetArgs),
     /// Register (or remove) the emulator as the cluster's pod identity webhook.
     #[command(subcommand)]
