@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use irsa_e2e::controlplane::{kubectl_binary, repo_root};
+use irsa_e2e::controlplane::{is_executable, kubectl_binary, repo_root, script_built_dir};
 use serde_yaml::Value;
 
 const PLATFORMS: [(&str, &str); 5] = [
@@ -49,50 +49,17 @@ fn require<T>(what: &str, found: Result<T, String>) -> Option<T> {
     }
 }
 
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
 /// The directory holding `krew` and `validate-krew-manifest`: `$IRSA_KREW_BIN`, else what
 /// `scripts/krew-tools.sh` prints (it builds them with Go on first use). Resolved once per process.
 fn krew_bin_dir() -> Result<PathBuf, String> {
     static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = match env::var_os("IRSA_KREW_BIN").filter(|v| !v.is_empty()) {
-            Some(dir) => PathBuf::from(dir),
-            None => {
-                let script = repo_root().join("scripts/krew-tools.sh");
-                eprintln!(
-                    "IRSA_KREW_BIN unset: running {} (builds krew with Go)",
-                    script.display()
-                );
-                let out = Command::new("bash")
-                    .arg(&script)
-                    .stdin(Stdio::null())
-                    .stderr(Stdio::inherit())
-                    .output()
-                    .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-                if !out.status.success() {
-                    return Err(format!(
-                        "{} failed ({}): krew's tools could not be built (they need Go and the Go module \
-                         proxy); or set IRSA_KREW_BIN to a directory holding krew and validate-krew-manifest",
-                        script.display(),
-                        out.status
-                    ));
-                }
-                PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-            }
-        };
-        for tool in ["krew", "validate-krew-manifest"] {
-            if !is_executable(&dir.join(tool)) {
-                return Err(format!(
-                    "{} has no executable {tool}; build it with scripts/krew-tools.sh",
-                    dir.display()
-                ));
-            }
-        }
-        Ok(dir)
+        script_built_dir(
+            "IRSA_KREW_BIN",
+            "krew-tools.sh",
+            &["krew", "validate-krew-manifest"],
+            "krew's tools could not be built",
+        )
     })
     .clone()
 }

@@ -47,33 +47,51 @@ pub fn controlplane_bin_dir() -> Result<PathBuf> {
 }
 
 fn find_bin_dir() -> std::result::Result<PathBuf, String> {
+    script_built_dir(
+        "IRSA_CONTROLPLANE_BIN",
+        "controlplane.sh",
+        &["kube-apiserver", "etcd"],
+        "kube-apiserver and etcd could not be built",
+    )
+}
+
+/// The directory holding `tools`: `$var`, else the last line `scripts/<script>` prints (the scripts build the
+/// tools with Go on first use and print where they are). `failure` says what a failed script means.
+pub fn script_built_dir(
+    var: &str,
+    script: &str,
+    tools: &[&str],
+    failure: &str,
+) -> std::result::Result<PathBuf, String> {
+    let script = repo_root().join("scripts").join(script);
     let check = |dir: PathBuf, origin: &str| {
-        let missing: Vec<_> = ["kube-apiserver", "etcd"]
-            .into_iter()
-            .filter(|b| !is_executable(&dir.join(b)))
+        let missing: Vec<_> = tools
+            .iter()
+            .filter(|tool| !is_executable(&dir.join(tool)))
+            .copied()
             .collect();
         if missing.is_empty() {
             Ok(dir)
         } else {
             Err(format!(
-                "{origin} ({}) has no executable {}; build them with scripts/controlplane.sh",
+                "{origin} ({}) has no executable {}; build them with {}",
                 dir.display(),
-                missing.join(", ")
+                missing.join(", "),
+                script.display()
             ))
         }
     };
-    if let Some(dir) = env::var_os("IRSA_CONTROLPLANE_BIN").filter(|v| !v.is_empty()) {
-        return check(dir.into(), "IRSA_CONTROLPLANE_BIN");
+    if let Some(dir) = env::var_os(var).filter(|v| !v.is_empty()) {
+        return check(dir.into(), var);
     }
-    let script = repo_root().join("scripts").join("controlplane.sh");
     if !script.is_file() {
         return Err(format!(
-            "IRSA_CONTROLPLANE_BIN is unset and {} does not exist",
+            "{var} is unset and {} does not exist",
             script.display()
         ));
     }
     eprintln!(
-        "irsa-e2e: IRSA_CONTROLPLANE_BIN unset; running {} (the first build takes minutes)",
+        "irsa-e2e: {var} unset; running {} (the first build takes minutes)",
         script.display()
     );
     let out = Command::new("bash")
@@ -84,11 +102,11 @@ fn find_bin_dir() -> std::result::Result<PathBuf, String> {
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
     if !out.status.success() {
         return Err(format!(
-            "{} failed ({}), see its output above: kube-apiserver and etcd could not be built \
-             (they need Go and the Go module proxy); scripts/test.sh installs them, or set \
-             IRSA_CONTROLPLANE_BIN to a directory holding them",
+            "{} failed ({}), see its output above: {failure} (they need Go and the Go module proxy); \
+             scripts/test.sh installs them, or set {var} to a directory holding {}",
             script.display(),
-            out.status
+            out.status,
+            tools.join(" and ")
         ));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -131,7 +149,7 @@ pub fn kubectl_binary() -> Result<PathBuf> {
     )
 }
 
-fn is_executable(path: &Path) -> bool {
+pub fn is_executable(path: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -35,7 +35,10 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 
-pub use binaries::{cache_dir, controlplane_bin_dir, kubectl_binary, repo_root, skip_requested};
+pub use binaries::{
+    cache_dir, controlplane_bin_dir, is_executable, kubectl_binary, repo_root, script_built_dir,
+    skip_requested,
+};
 pub use config::ControlPlaneConfig;
 use prepare::{free_ports, kubeconfig_yaml, random_token, write_private};
 use process::{log_tail, wait_for_apiserver, wait_for_etcd, Proc, StartError};
