@@ -13,7 +13,13 @@ fn is_xml_char(c: char) -> bool {
 /// at all (NUL and the other C0 controls, U+FFFE, U+FFFF) as U+FFFD. Error messages echo request values, and
 /// one control character must not make the whole response unparseable.
 fn push_text(buf: &mut String, text: &str) {
-    for c in escape(text).chars() {
+    let escaped = escape(text);
+    // Almost every value is plain text: copy it whole; only rare ones need the character-by-character pass.
+    if escaped.chars().all(|c| c != '\r' && is_xml_char(c)) {
+        buf.push_str(&escaped);
+        return;
+    }
+    for c in escaped.chars() {
         match c {
             '\r' => buf.push_str("&#xD;"),
             c if is_xml_char(c) => buf.push(c),
