@@ -50,10 +50,7 @@ async fn reset(
                 role: None,
                 decision: Decision::Allow,
                 code: None,
-                explanation: format!(
-                    "reset: removed {} roles, {} policies, {} OIDC providers, {} clusters",
-                    cleared.roles, cleared.policies, cleared.oidc_providers, cleared.clusters
-                ),
+                explanation: format!("reset: {cleared}"),
             });
             Json(cleared).into_response()
         }

@@ -56,10 +56,7 @@ pub async fn reset(args: ResetArgs) -> anyhow::Result<()> {
     }
     let request = connection.client()?.post(url);
     let cleared: irsa_emulator::state::Cleared = connection.send(request).await?.json().await?;
-    println!(
-        "removed {} roles, {} customer managed policies, {} OIDC providers, {} clusters",
-        cleared.roles, cleared.policies, cleared.oidc_providers, cleared.clusters
-    );
+    println!("{cleared}");
     if !args.clusters {
         println!("clusters kept (pass --clusters to delete them too)");
     }

@@ -52,6 +52,16 @@ pub struct Cleared {
     pub clusters: usize,
 }
 
+impl std::fmt::Display for Cleared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "removed {} roles, {} customer managed policies, {} OIDC providers, {} clusters",
+            self.roles, self.policies, self.oidc_providers, self.clusters
+        )
+    }
+}
+
 type Result<T> = std::result::Result<T, StoreError>;
 
 impl<'a> Db<'a> {
