@@ -97,23 +97,13 @@ impl Signer {
     }
 }
 
-/// The text of the first `<tag>…</tag>` in an XML response, entities decoded (enough for markers and ids).
+/// The text of the first `<tag>…</tag>` in an XML response, entities and character references decoded
+/// (enough for markers and ids); `None` when the tag is missing or its text is not valid XML.
 pub fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<std::borrow::Cow<'a, str>> {
     let open = format!("<{tag}>");
     let start = xml.find(&open)? + open.len();
     let end = start + xml[start..].find(&format!("</{tag}>"))?;
-    let text = &xml[start..end];
-    if !text.contains('&') {
-        return Some(text.into());
-    }
-    Some(
-        text.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&")
-            .into(),
-    )
+    quick_xml::escape::unescape(&xml[start..end]).ok()
 }
 
 #[cfg(test)]
@@ -145,6 +135,7 @@ mod tests {
         let xml = "<R><Marker>a&amp;b&lt;</Marker><IsTruncated>true</IsTruncated></R>";
         assert_eq!(xml_text(xml, "Marker").unwrap(), "a&b<");
         assert_eq!(xml_text(xml, "IsTruncated").unwrap(), "true");
+        assert_eq!(xml_text("<M>a&#xD;b</M>", "M").unwrap(), "a\rb");
         assert!(xml_text(xml, "Missing").is_none());
     }
 }
