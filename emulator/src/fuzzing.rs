@@ -2,7 +2,7 @@
 //! code the server runs, unchanged; it only reaches modules that are private to the crate.
 
 use chrono::Utc;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey};
 
 use crate::app::{AppState, Shared};
 use crate::audit::Audit;
@@ -208,12 +208,7 @@ impl TokenVerifier {
 
     /// Signs `claims` as kube-apiserver does (RS256, the key's `kid`, no `typ`): the only tokens that may verify.
     pub fn sign(&self, claims: &serde_json::Value) -> Result<String, String> {
-        let mut header = Header::new(Algorithm::RS256);
-        header.typ = None;
-        header.kid = Some(self.kid.clone());
-        let key = EncodingKey::from_rsa_pem(self.signing_key_pem.as_bytes())
-            .map_err(|e| e.to_string())?;
-        jsonwebtoken::encode(&header, claims, &key).map_err(|e| e.to_string())
+        crate::tokens::sign(&self.signing_key_pem, &self.kid, claims)
     }
 
     /// The RS256 signature (base64url) of `signing_input` (`header.payload`) with the cluster's key, for

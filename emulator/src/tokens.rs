@@ -40,9 +40,7 @@ pub fn mint(cluster: &Cluster, request: &TokenRequest) -> Result<String, AwsErro
         ));
     }
     let public = keys::public_key(pem).map_err(|e| AwsError::internal(e.to_string()))?;
-    let mut header = Header::new(Algorithm::RS256);
-    header.typ = None;
-    header.kid = Some(keys::key_id(&public).map_err(|e| AwsError::internal(e.to_string()))?);
+    let kid = keys::key_id(&public).map_err(|e| AwsError::internal(e.to_string()))?;
     let now = Utc::now().timestamp();
     let claims = serde_json::json!({
         "aud": request.audiences,
@@ -60,7 +58,14 @@ pub fn mint(cluster: &Cluster, request: &TokenRequest) -> Result<String, AwsErro
         "nbf": now,
         "sub": format!("system:serviceaccount:{}:{}", request.namespace, request.service_account),
     });
-    let key =
-        EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| AwsError::internal(e.to_string()))?;
-    jsonwebtoken::encode(&header, &claims, &key).map_err(|e| AwsError::internal(e.to_string()))
+    sign(pem, &kid, &claims).map_err(AwsError::internal)
+}
+
+/// `claims` signed as kube-apiserver signs service-account tokens: RS256, the key's `kid`, no `typ`.
+pub(crate) fn sign(pem: &str, kid: &str, claims: &serde_json::Value) -> Result<String, String> {
+    let mut header = Header::new(Algorithm::RS256);
+    header.typ = None;
+    header.kid = Some(kid.to_string());
+    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+    jsonwebtoken::encode(&header, claims, &key).map_err(|e| e.to_string())
 }
