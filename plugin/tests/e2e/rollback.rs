@@ -121,14 +121,7 @@ fn apply_and_undo(env: &Env, kube: &kubectl_irsa::kube::Kube, step: &kubectl_irs
 fn every_kubernetes_step_can_be_undone() {
     use kubectl_irsa::plan::{SaSnapshot, Step};
     let Some((env, _guard)) = env() else { return };
-    let kube = env
-        .block_on(kubectl_irsa::kube::Kube::connect(
-            &kubectl_irsa::kube::KubeSettings {
-                kubeconfig: Some(env.cp.kubeconfig().to_path_buf()),
-                context: None,
-            },
-        ))
-        .unwrap();
+    let kube = connect(env);
     let (ns, name) = ("undo-k8s", "app");
     env.kubectl(&["create", "namespace", ns]);
     env.kubectl(&["create", "serviceaccount", name, "-n", ns]);
@@ -236,14 +229,7 @@ fn every_iam_step_can_be_undone() {
     use kubectl_irsa::aws::NewRole;
     use kubectl_irsa::plan::Step;
     let Some((env, _guard)) = env() else { return };
-    let kube = env
-        .block_on(kubectl_irsa::kube::Kube::connect(
-            &kubectl_irsa::kube::KubeSettings {
-                kubeconfig: Some(env.cp.kubeconfig().to_path_buf()),
-                context: None,
-            },
-        ))
-        .unwrap();
+    let kube = connect(env);
     let name = "undo-iam";
     let trust = irsa_trust_policy(
         env.account(),
@@ -359,4 +345,15 @@ fn every_iam_step_can_be_undone() {
         },
     );
     assert_eq!(snapshot(env), with_policy);
+}
+
+/// The plugin's own Kubernetes client, on the test cluster's kubeconfig.
+fn connect(env: &Env) -> kubectl_irsa::kube::Kube {
+    env.block_on(kubectl_irsa::kube::Kube::connect(
+        &kubectl_irsa::kube::KubeSettings {
+            kubeconfig: Some(env.cp.kubeconfig().to_path_buf()),
+            context: None,
+        },
+    ))
+    .unwrap()
 }
