@@ -4,6 +4,8 @@
 #
 #   scripts/controlplane.sh            # -> prints .../controlplane/<hash>/bin
 #   IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
+#   scripts/controlplane.sh NAME ./cmd/kubelet ...   # other packages of the module, cached as NAME
+#                                                    # (scripts/kind-node-image.sh builds the node's this way)
 #
 # The cache lives in
 #   ${IRSA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-irsa}/controlplane/<hash>/bin/
@@ -25,4 +27,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   LDFLAGS+=" -X $pkg.gitTreeState=clean"
 done
 export GO_BUILD_LDFLAGS="$LDFLAGS"
-exec scripts/go-build-cached.sh e2e/controlplane controlplane ./cmd/kube-apiserver ./cmd/etcd
+if (($# == 0)); then
+  set -- controlplane ./cmd/kube-apiserver ./cmd/etcd
+fi
+exec scripts/go-build-cached.sh e2e/controlplane "$@"

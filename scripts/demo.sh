@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# The whole IRSA flow on this machine, no AWS account and no Docker: the emulator (IAM, STS, EKS, OIDC
-# issuer, pod identity webhook) and a real local control plane (etcd + kube-apiserver from Go modules).
+# The whole IRSA flow on this machine, no AWS account: the emulator (IAM, STS, EKS, OIDC issuer, pod identity
+# webhook) and Kubernetes, with narration.
 #
-#   scripts/demo.sh          build what is missing, start everything, run the flow with narration, stay up
+#   scripts/demo.sh          build what is missing, start everything, run the flow, stay up
 #   scripts/demo.sh down     stop everything the demo started and remove its state
 #
-# State lives in ${IRSA_DEMO_DIR:-/tmp/irsa-demo}; the environment stays up afterwards so you can explore
-# with the export lines it prints.
+# Where a Docker engine can run (yours, or — as root on Debian — one of the demo's own, scripts/docker-private.sh)
+# the pods are real: a kind cluster from scripts/kind-up.sh (node image built here offline with
+# scripts/kind-node-image.sh unless KIND_NODE_IMAGE names one), the seed's aws-cli pod runs and
+# `kubectl logs` shows the role. Where none can, it says so and plays the kubelet against a real local
+# control plane (etcd + kube-apiserver from Go modules) instead: the pod's token and env given to the AWS CLI.
+#
+# State lives in ${IRSA_DEMO_DIR:-/tmp/irsa-demo} (and the kind state in the cache); the environment stays
+# up afterwards so you can explore with the export lines it prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 demo=${IRSA_DEMO_DIR:-/tmp/irsa-demo}
 port=${IRSA_DEMO_PORT:-8443}
 cache=${IRSA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-irsa}
+cluster=irsa-demo
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
@@ -23,6 +30,8 @@ stop_all() {
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
   done
+  if [ -d "$cache/kind/$cluster" ]; then scripts/kind-down.sh "$cluster" || true; fi
+  if [ -f "$demo/docker-private" ]; then scripts/docker-private.sh stop || true; fi
 }
 
 if [ "${1:-}" = "down" ]; then
@@ -44,12 +53,32 @@ fi
 export PATH="$cache/venv/bin:$PATH"
 cargo build --quiet --bins -p irsa-emulator -p irsa-e2e -p kubectl-irsa
 target=${CARGO_TARGET_DIR:-$root/target}/debug
-IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
 IRSA_KUBECTL=$(scripts/install-kubectl.sh "$cache/bin")
-export IRSA_CONTROLPLANE_BIN IRSA_KUBECTL
-export KUBECONFIG="$demo/kubeconfig"   # not --kubeconfig: kubectl refuses flags before a plugin's name
+export IRSA_KUBECTL
 kubectl() { "$IRSA_KUBECTL" "$@"; }
 emulator() { "$target/irsa-emulator" "$@"; }
+
+# Real pods need a Docker engine: the user's, or one of the demo's own where it may start one.
+docker_reason=
+if docker info >/dev/null 2>&1; then
+  :
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "Starting a Docker engine of the demo's own (Debian's docker.io; its own socket, bridges and data)"
+  scripts/install-docker.sh
+  eval "$(scripts/docker-private.sh start)"
+  touch "$demo/docker-private"
+else
+  docker_reason="no Docker engine answers here, and the demo can start one only as root on Debian"
+fi
+if [ -z "$docker_reason" ]; then
+  # shellcheck source=scripts/demo-kind.sh
+  . scripts/demo-kind.sh
+  exit 0
+fi
+say "No real pods this time: $docker_reason. Playing the kubelet against a local control plane instead."
+IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
+export IRSA_CONTROLPLANE_BIN
+export KUBECONFIG="$demo/kubeconfig"   # not --kubeconfig: kubectl refuses flags before a plugin's name
 
 start_emulator() {
   "$target/irsa-emulator" serve --data-dir "$demo/emulator" --listen "127.0.0.1:$port" "$@" \

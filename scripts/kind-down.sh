@@ -3,6 +3,10 @@
 # the state directory ${IRSA_CACHE_DIR:-~/.cache/kubectl-irsa}/kind/NAME.
 #
 #   scripts/kind-down.sh [NAME]      # NAME defaults to irsa
+#
+# It talks to the Docker engine kind-up.sh used (DOCKER_HOST, else the one kind-up.sh recorded in the state).
+# When that engine does not answer while the cluster may still exist, it says so, stops the emulator and
+# keeps the state, so a later run can finish the job; it exits 1 then.
 set -euo pipefail
 
 NAME="${1:-irsa}"
@@ -13,27 +17,43 @@ log() { printf 'kind-down.sh: %s\n' "$*" >&2; }
 
 [[ "$NAME" =~ ^[a-z0-9][a-z0-9-]*$ ]] || { log "NAME must be lowercase letters, digits and -: $NAME"; exit 1; }
 
-KIND="$(command -v kind || true)"
-[[ -n "$KIND" ]] || KIND="$(ls -1 "$CACHE_ROOT"/kind-bin/*/kind 2>/dev/null | tail -n1 || true)"
-if [[ -n "$KIND" ]] && docker info >/dev/null 2>&1; then
-  if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
-    log "deleting kind cluster $NAME"
-    "$KIND" delete cluster --name "$NAME" >&2
-  fi
-else
-  log "kind or Docker unavailable: not deleting any kind cluster"
+if [[ -z "${DOCKER_HOST:-}" && -s "$STATE/docker-host" ]]; then
+  DOCKER_HOST="$(cat "$STATE/docker-host")"
+  export DOCKER_HOST
 fi
 
-if [[ -f "$STATE/emulator.pid" ]]; then
+stop_emulator() {
+  [[ -f "$STATE/emulator.pid" ]] || return 0
+  local pid
   pid="$(cat "$STATE/emulator.pid")"
   # Only the emulator this script family started: check the pid still runs irsa-emulator.
   if kill -0 "$pid" 2>/dev/null && grep -q irsa-emulator "/proc/$pid/cmdline" 2>/dev/null ||
     { [[ ! -d /proc ]] && ps -p "$pid" -o command= 2>/dev/null | grep -q irsa-emulator; }; then
     log "stopping irsa-emulator (pid $pid)"
     kill "$pid" 2>/dev/null || true
+    local i
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
+  rm -f "$STATE/emulator.pid"
+}
+
+KIND="$(command -v kind || true)"
+[[ -n "$KIND" ]] || KIND="$(ls -1t "$CACHE_ROOT"/kind-tool/*/bin/kind 2>/dev/null | head -n1 || true)"
+deleted=
+if [[ -n "$KIND" ]] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+  if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
+    log "deleting kind cluster $NAME"
+    "$KIND" delete cluster --name "$NAME" >&2
+  fi
+  deleted=1
 fi
 
+stop_emulator
+if [[ -z "$deleted" && -f "$STATE/kubeconfig" ]]; then
+  log "cannot reach the Docker engine at ${DOCKER_HOST:-the default socket} (or find kind) to delete" \
+    "kind cluster $NAME: start it and run scripts/kind-down.sh $NAME again (state kept in $STATE)"
+  exit 1
+fi
 if [[ -d "$STATE" ]]; then
   rm -rf "$STATE"
   log "removed $STATE"

@@ -6,11 +6,13 @@
 #   scripts/kind-down.sh [NAME]      # removes the kind cluster, stops the emulator, deletes the state
 #
 # Steps:
-#   1. builds irsa-emulator and irsa-kind-config (cargo), finds kind (PATH, else `go install sigs.k8s.io/kind`
-#      into the cache) and kubectl (IRSA_KUBECTL, PATH, else scripts/install-kubectl.sh);
-#   2. starts the emulator on 0.0.0.0:PORT, its certificate valid for the address the kind node reaches the
-#      host at (the docker network's gateway on Linux, host.docker.internal with Docker Desktop), which is also
-#      the base of the issuer URL;
+#   1. checks Docker (an engine answers, 20.10 or newer), builds irsa-emulator and irsa-kind-config (cargo),
+#      finds kind (PATH, else scripts/kind-tool.sh builds the version e2e/kind/go.mod pins) and kubectl
+#      (IRSA_KUBECTL, PATH, else scripts/install-kubectl.sh);
+#   2. makes sure the docker network `kind` exists (as kind would create it) and starts the emulator on its
+#      gateway — the address the kind node reaches the host at — and on loopback, nowhere else (Docker
+#      Desktop: loopback only, reached as host.docker.internal); its certificate is valid for that address,
+#      which is also the base of the issuer URL;
 #   3. `irsa-emulator cluster create NAME` → the issuer and sa.key/sa.pub;
 #   4. `irsa-kind-config` writes the kind config: the key dir mounted into the node, kubeadm patches setting
 #      kube-apiserver's service-account issuer/key flags and kube-controller-manager's key — the same flags
@@ -19,11 +21,15 @@
 #      `irsa-emulator cluster update NAME` with the API server's URL and CA (DescribeCluster reports them);
 #      `irsa-emulator webhook install --url https://HOST:PORT`;
 #   6. prints the export lines (also saved in <state>/env).
+# A run that fails leaves nothing behind: `kind export logs` goes to <cache>/kind-logs/NAME, then the cluster,
+# the emulator and the state are removed (scripts/kind-down.sh).
 #
 # Environment: IRSA_KIND_PORT (default 8444), IRSA_KIND_HOST (the host as the kind node reaches it),
-# KIND_NODE_IMAGE (kind's default otherwise), IRSA_KIND_KUBEADM_API (v1beta4, or v1beta3 for node images
-# before Kubernetes 1.31), IRSA_EMULATOR_BIN + IRSA_KIND_CONFIG_BIN (both set: no cargo build), IRSA_KUBECTL,
-# IRSA_CACHE_DIR.
+# KIND_NODE_IMAGE (kind's default otherwise; scripts/kind-node-image.sh builds one offline),
+# KIND_EXPERIMENTAL_DOCKER_NETWORK (kind's: another network than `kind`),
+# IRSA_KIND_KUBEADM_API (v1beta3 or v1beta4: patch only that kubeadm API; by default the config patches both
+# and kind applies the one it generates), IRSA_EMULATOR_BIN + IRSA_KIND_CONFIG_BIN (both set: no cargo
+# build), IRSA_KUBECTL, IRSA_CACHE_DIR, DOCKER_HOST (recorded, so kind-down.sh finds the same engine).
 # State: ${IRSA_CACHE_DIR:-~/.cache/kubectl-irsa}/kind/NAME/ (emulator data, keys, kind config, kubeconfig, logs).
 set -euo pipefail
 
@@ -32,25 +38,29 @@ NAME="${1:-irsa}"
 CACHE_ROOT="${IRSA_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-irsa}"
 STATE="$CACHE_ROOT/kind/$NAME"
 PORT="${IRSA_KIND_PORT:-8444}"
-KIND_VERSION=v0.31.0
-
 log() { printf 'kind-up.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+# The kind version the node image's files and the tests are made for (scripts/kind-tool.sh builds it).
+KIND_VERSION="$(sed -n 's/^[[:space:]]*\(require[[:space:]]*\)\?sigs\.k8s\.io\/kind \(v[^ ]*\).*/\2/p' "$ROOT/e2e/kind/go.mod" | head -n1)"
+[[ -n "$KIND_VERSION" ]] || die "no sigs.k8s.io/kind version in $ROOT/e2e/kind/go.mod"
+NETWORK="${KIND_EXPERIMENTAL_DOCKER_NETWORK:-kind}"
+
 
 [[ "$NAME" =~ ^[a-z0-9][a-z0-9-]*$ ]] || die "NAME must be lowercase letters, digits and -: $NAME"
 
 # 1. Tools.
-command -v docker >/dev/null 2>&1 || die "docker is not installed: kind needs a Docker engine"
-docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info failed): start Docker first"
+command -v docker >/dev/null 2>&1 || die "docker is not installed: kind needs a Docker engine (https://docs.docker.com/engine/install/)"
+docker info >/dev/null 2>&1 ||
+  die "no Docker engine answers at ${DOCKER_HOST:-the default socket} (docker info failed): start Docker first"
+SERVER_VERSION="$(docker version --format '{{.Server.Version}}' 2>/dev/null || true)"
+[[ "${SERVER_VERSION%%.*}" =~ ^[0-9]+$ ]] && ((${SERVER_VERSION%%.*} >= 20)) ||
+  die "Docker engine ${SERVER_VERSION:-of unknown version} is too old for kind $KIND_VERSION: it needs 20.10 or newer"
 
 KIND="$(command -v kind || true)"
 if [[ -z "$KIND" ]]; then
-  KIND="$CACHE_ROOT/kind-bin/$KIND_VERSION/kind"
-  if [[ ! -x "$KIND" ]]; then
-    command -v go >/dev/null 2>&1 || die "kind is not on PATH and go is not installed to build it"
-    log "building kind $KIND_VERSION (go install sigs.k8s.io/kind) into $(dirname "$KIND")"
-    GOBIN="$(dirname "$KIND")" CGO_ENABLED=0 go install "sigs.k8s.io/kind@$KIND_VERSION" >&2
-  fi
+  command -v go >/dev/null 2>&1 || die "kind is not on PATH and go is not installed to build it"
+  log "kind is not on PATH: building kind $KIND_VERSION from e2e/kind (scripts/kind-tool.sh)"
+  KIND="$("$ROOT/scripts/kind-tool.sh")"
 fi
 if [[ -n "${IRSA_KUBECTL:-}" ]]; then KUBECTL="$IRSA_KUBECTL"
 elif command -v kubectl >/dev/null 2>&1; then KUBECTL="$(command -v kubectl)"
@@ -76,19 +86,46 @@ if [[ -e "$STATE" ]]; then
   "$ROOT/scripts/kind-down.sh" "$NAME" >&2 || true
 fi
 mkdir -p "$STATE/data" "$STATE/keys"
+[[ -z "${DOCKER_HOST:-}" ]] || echo "$DOCKER_HOST" >"$STATE/docker-host"
 
-# 2. Where the kind node reaches the host.
-HOST="${IRSA_KIND_HOST:-}"
-if [[ -z "$HOST" ]]; then
-  if [[ "$(uname -s)" == Linux ]] && ! docker info --format '{{.OperatingSystem}}' 2>/dev/null | grep -qi 'docker desktop'; then
-    gateway() { docker network inspect "$1" --format '{{range .IPAM.Config}}{{.Gateway}} {{end}}' 2>/dev/null |
-      tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | head -n1; }
-    HOST="$(gateway kind || true)"
-    [[ -n "$HOST" ]] || HOST="$(gateway bridge || true)"
-    [[ -n "$HOST" ]] || die "cannot find the docker network gateway; set IRSA_KIND_HOST to the host's address as containers see it"
-  else
-    HOST=host.docker.internal
+# From here on, a failure removes what this run made, keeping kind's logs.
+CLUSTER_CREATED=
+on_failure() {
+  local status=$?
+  ((status == 0)) && return 0
+  if [[ -n "$CLUSTER_CREATED" ]]; then
+    local logs="$CACHE_ROOT/kind-logs/$NAME"
+    rm -rf "$logs"
+    mkdir -p "$logs"
+    "$KIND" export logs --name "$NAME" "$logs" >/dev/null 2>&1 || true
+    cp "$STATE/emulator.log" "$STATE/kind-config.yaml" "$logs/" 2>/dev/null || true
+    log "failed; kind's logs and the emulator's are in $logs"
   fi
+  "$ROOT/scripts/kind-down.sh" "$NAME" >&2 || true
+  exit "$status"
+}
+trap on_failure EXIT
+
+# 2. Where the kind node reaches the host, and what the emulator listens on.
+gateway() { docker network inspect "$1" --format '{{range .IPAM.Config}}{{.Gateway}} {{end}}' 2>/dev/null |
+  tr ' ' '\n' | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | head -n1; }
+LISTEN=(--listen "127.0.0.1:$PORT")
+HOST="${IRSA_KIND_HOST:-}"
+if [[ "$(uname -s)" == Linux ]] && ! docker info --format '{{.OperatingSystem}}' 2>/dev/null | grep -qi 'docker desktop'; then
+  if ! docker network inspect "$NETWORK" >/dev/null 2>&1; then
+    # As kind creates it (bridge, masquerading on), so the gateway is known before kind runs.
+    log "creating docker network $NETWORK"
+    docker network create -d bridge -o com.docker.network.bridge.enable_ip_masquerade=true "$NETWORK" >/dev/null
+  fi
+  if [[ -z "$HOST" ]]; then
+    HOST="$(gateway "$NETWORK" || true)"
+    [[ -n "$HOST" ]] ||
+      die "docker network $NETWORK has no IPv4 gateway; set IRSA_KIND_HOST to the host's address as its containers see it"
+  fi
+  [[ "$HOST" == 127.* ]] || LISTEN=(--listen "$HOST:$PORT" "${LISTEN[@]}")
+else
+  # Docker Desktop forwards host.docker.internal to the host's loopback.
+  HOST="${HOST:-host.docker.internal}"
 fi
 URL="https://$HOST:$PORT"
 LOCAL_URL="https://127.0.0.1:$PORT"
@@ -96,10 +133,12 @@ log "the kind node reaches the emulator at $URL"
 
 start_emulator() { # start_emulator [--kubeconfig K]
   if [[ -f "$STATE/emulator.pid" ]]; then
-    kill "$(cat "$STATE/emulator.pid")" 2>/dev/null || true
-    sleep 1
+    local old
+    old="$(cat "$STATE/emulator.pid")"
+    kill "$old" 2>/dev/null || true
+    while kill -0 "$old" 2>/dev/null; do sleep 0.1; done
   fi
-  nohup "$EMULATOR" serve --listen "0.0.0.0:$PORT" --data-dir "$STATE/data" \
+  nohup "$EMULATOR" serve "${LISTEN[@]}" --data-dir "$STATE/data" \
     --hostname "$HOST" --hostname 127.0.0.1 --hostname localhost --public-url "$URL" "$@" \
     >>"$STATE/emulator.log" 2>&1 </dev/null &
   echo $! > "$STATE/emulator.pid"
@@ -115,7 +154,7 @@ start_emulator() { # start_emulator [--kubeconfig K]
   die "the emulator did not answer at $LOCAL_URL (log: $STATE/emulator.log)"
 }
 
-log "starting irsa-emulator on 0.0.0.0:$PORT (state in $STATE/data)"
+log "starting irsa-emulator on ${LISTEN[*]//--listen /} (state in $STATE/data)"
 start_emulator
 
 # 3. The emulated EKS cluster: its issuer and signing keys.
@@ -130,10 +169,12 @@ chmod 0644 "$STATE/keys/sa.pub"
 
 # 4. The kind config, from the same flags the e2e control plane uses.
 "$KIND_CONFIG_BIN" --name "$NAME" --issuer "$ISSUER" --key-dir "$STATE/keys" \
-  --node-image "${KIND_NODE_IMAGE:-}" --kubeadm-api "${IRSA_KIND_KUBEADM_API:-v1beta4}" > "$STATE/kind-config.yaml"
+  --node-image "${KIND_NODE_IMAGE:-}" ${IRSA_KIND_KUBEADM_API:+--kubeadm-api "$IRSA_KIND_KUBEADM_API"} \
+  > "$STATE/kind-config.yaml"
 
 # 5. The kind cluster, then the webhook.
-log "creating kind cluster $NAME"
+log "creating kind cluster $NAME${KIND_NODE_IMAGE:+ from $KIND_NODE_IMAGE}"
+CLUSTER_CREATED=1
 "$KIND" create cluster --name "$NAME" --config "$STATE/kind-config.yaml" --kubeconfig "$STATE/kubeconfig" \
   --wait 120s >&2
 log "restarting the emulator with --kubeconfig (the pod identity webhook reads ServiceAccounts there)"
@@ -157,10 +198,12 @@ GOT="$("$KUBECTL" --kubeconfig "$STATE/kubeconfig" get --raw /.well-known/openid
 # 6. Export lines.
 {
   echo "export KUBECONFIG=$STATE/kubeconfig"
+  [[ -z "${DOCKER_HOST:-}" ]] || echo "export DOCKER_HOST=$DOCKER_HOST"
   "$EMULATOR" env --endpoint-url "$LOCAL_URL" --data-dir "$STATE/data"
   echo "export IRSA_KIND_CLUSTER=$NAME"
   echo "export IRSA_KIND_ISSUER=$ISSUER"
 } > "$STATE/env"
+trap - EXIT
 log "ready: kind cluster $NAME, issuer $ISSUER, emulator $LOCAL_URL (pods: $URL)"
 log "use it with: eval \"\$(cat $STATE/env)\"   remove it with: scripts/kind-down.sh $NAME"
 cat "$STATE/env"

@@ -4,8 +4,13 @@
 #   - kube-apiserver and etcd built from Go modules (e2e/controlplane), kubectl from PyPI
 #   - krew and validate-krew-manifest from e2e/krew, for the offline krew install test
 #   - the upstream pod identity webhook built from its Go module (e2e/podidentity), for the parity test
+#   - real pods: Debian's docker.io, a Docker engine of the suite's own (scripts/docker-private.sh, stopped at
+#     the end), kind from its Go module, and every image built here with no registry — the kind node image
+#     (scripts/kind-node-image.sh), the seed's aws-cli image and the emulator image from the Dockerfile
+#     (scripts/local-images.sh); where Docker cannot run (not root, no apt-get) those tests say so and skip
 #   - cargo test --workspace, then the Python tests that drive the real AWS CLI and boto3
-# Everything built is cached under ${IRSA_CACHE_DIR:-~/.cache/kubectl-irsa} and reused when unchanged.
+# Everything built is cached under ${IRSA_CACHE_DIR:-~/.cache/kubectl-irsa} and reused when unchanged. Each
+# phase's time is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -24,7 +29,25 @@ if [ "${CI:-}" = "true" ] && [ -z "${CARGO_TARGET_DIR:-}" ]; then
   export CARGO_TARGET_DIR="$cache/target"
 fi
 
-step() { printf '\n== %s\n' "$*" >&2; }
+phases=()
+phase_start=$SECONDS
+phase_name=
+step() {
+  if [ -n "$phase_name" ]; then phases+=("$(printf '%5ss  %s' $((SECONDS - phase_start)) "$phase_name")"); fi
+  phase_name="$*"
+  phase_start=$SECONDS
+  printf '\n== %s\n' "$*" >&2
+}
+docker_started=
+finish() {
+  local status=$?
+  step "done"
+  if [ -n "$docker_started" ]; then scripts/docker-private.sh stop || true; fi
+  printf '\n== phases (total %ss, exit %s)\n' "$SECONDS" "$status" >&2
+  printf '%s\n' "${phases[@]}" >&2
+  exit "$status"
+}
+trap finish EXIT
 
 step "Python venv with the AWS CLI and boto3"
 venv=${IRSA_VENV:-$cache/venv}
@@ -37,6 +60,34 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
 fi
 export PATH="$venv/bin:$PATH"
 aws --version >&2
+
+step "Docker engine of the suite's own, for real pods (kind) and containers"
+# Where Docker can run (root with apt-get, as on CI machines) it must: IRSA_REQUIRE_DOCKER=1 turns a Docker
+# test's "skipped" into a failure. Elsewhere the Docker tests skip, saying why.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  scripts/install-docker.sh
+  eval "$(scripts/docker-private.sh start)"
+  docker_started=1
+  export IRSA_REQUIRE_DOCKER=${IRSA_REQUIRE_DOCKER:-1}
+elif docker info >/dev/null 2>&1; then
+  echo "using the Docker engine at ${DOCKER_HOST:-the default socket}" >&2
+else
+  echo "no Docker engine and no way to start one (not root, or no apt-get): the kind and container tests will skip" >&2
+fi
+
+# The images and kind build in the background while the Go tools and the Rust workspace build: much of it
+# waits on the Debian mirror and on disk, not on the two cores.
+images_log="$cache/images.log"
+images_pid=
+if docker info >/dev/null 2>&1; then
+  (
+    set -e
+    scripts/kind-node-image.sh > "$cache/kind-node-image"
+    scripts/local-images.sh aws-cli > /dev/null
+    scripts/kind-tool.sh > "$cache/kind-tool"
+  ) > "$images_log" 2>&1 &
+  images_pid=$!
+fi
 
 step "Local control plane (kube-apiserver + etcd from Go modules) and kubectl"
 IRSA_CONTROLPLANE_BIN=$(scripts/controlplane.sh)
@@ -60,6 +111,21 @@ cargo build --workspace --bins --quiet
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 export IRSA_EMULATOR_BIN="$target_dir/debug/irsa-emulator"
 export KUBECTL_IRSA_BIN="$target_dir/debug/kubectl-irsa"
+export IRSA_KIND_CONFIG_BIN="$target_dir/debug/irsa-kind-config"
+
+if [ -n "$images_pid" ]; then
+  step "Images built offline: kind node, aws-cli, emulator (Dockerfile); kind"
+  if ! wait "$images_pid"; then
+    cat "$images_log" >&2
+    echo "scripts/test.sh: building the images failed (log above)" >&2
+    exit 1
+  fi
+  grep -h 'built\|loading\|cached' "$images_log" >&2 || true
+  IRSA_KIND_NODE_IMAGE=$(cat "$cache/kind-node-image")
+  IRSA_EMULATOR_IMAGE=$(scripts/local-images.sh emulator "$IRSA_EMULATOR_BIN")
+  PATH="$(dirname "$(cat "$cache/kind-tool")"):$PATH"
+  export IRSA_KIND_NODE_IMAGE IRSA_EMULATOR_IMAGE PATH
+fi
 
 step "Rust tests"
 cargo test --workspace

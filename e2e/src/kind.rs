@@ -16,8 +16,10 @@ pub const NODE_KEY_DIR: &str = "/etc/kubernetes/pki/irsa";
 
 pub use irsa_emulator::clusters::KUBERNETES_AUDIENCE;
 
-/// The kubeadm config API the patches are written for. kind uses `v1beta4` (extraArgs as a list of
-/// `{name, value}`) for Kubernetes 1.31 and later, `v1beta3` (extraArgs as a map) before.
+/// A kubeadm config API a patch is written for. Which one kind generates depends on kind's version and the
+/// node's Kubernetes version (kind v0.33: `v1beta4`, extraArgs as a list of `{name, value}`, from Kubernetes
+/// 1.36; `v1beta3`, extraArgs as a map, before), and kind applies a patch only to the document of its own
+/// apiVersion — so the config carries one patch per API and kind uses the one that matches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KubeadmApi {
     V1beta3,
@@ -54,7 +56,8 @@ pub struct KindConfig {
     pub api_audiences: Vec<String>,
     /// kind node image, or kind's default.
     pub node_image: Option<String>,
-    pub kubeadm_api: KubeadmApi,
+    /// The kubeadm APIs to write the patch for (both by default: see [`KubeadmApi`]).
+    pub kubeadm_apis: Vec<KubeadmApi>,
 }
 
 impl KindConfig {
@@ -69,7 +72,7 @@ impl KindConfig {
             key_dir: key_dir.into(),
             api_audiences: default_api_audiences(),
             node_image: None,
-            kubeadm_api: KubeadmApi::V1beta4,
+            kubeadm_apis: vec![KubeadmApi::V1beta3, KubeadmApi::V1beta4],
         }
     }
 
@@ -111,13 +114,22 @@ impl KindConfig {
         );
         let _ = writeln!(y, "    containerPath: {}", quote(NODE_KEY_DIR));
         y.push_str("    readOnly: true\n");
-        y.push_str("kubeadmConfigPatches:\n- |\n");
-        let _ = writeln!(y, "  apiVersion: {}", self.kubeadm_api.api_version());
-        y.push_str("  kind: ClusterConfiguration\n");
-        y.push_str("  apiServer:\n");
-        extra_args(&mut y, self.kubeadm_api, &self.apiserver_args());
-        y.push_str("  controllerManager:\n");
-        extra_args(&mut y, self.kubeadm_api, &self.controller_manager_args());
+        y.push_str("kubeadmConfigPatches:\n");
+        for api in &self.kubeadm_apis {
+            y.push_str("- |\n");
+            let _ = writeln!(y, "  apiVersion: {}", api.api_version());
+            y.push_str("  kind: ClusterConfiguration\n");
+            y.push_str("  apiServer:\n");
+            extra_args(&mut y, *api, &self.apiserver_args());
+            y.push_str("  controllerManager:\n");
+            extra_args(&mut y, *api, &self.controller_manager_args());
+        }
+        // The kubelet of Kubernetes 1.35 refuses a cgroup v1 host unless told otherwise (older kubelets
+        // ignore the field). Harmless on cgroup v2, which most laptops have; CI machines here are v1.
+        y.push_str(
+            "- |\n  apiVersion: kubelet.config.k8s.io/v1beta1\n  kind: KubeletConfiguration\n",
+        );
+        y.push_str("  failCgroupV1: false\n");
         y
     }
 }

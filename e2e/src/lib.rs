@@ -7,9 +7,9 @@
 pub mod controlplane;
 /// Whether a Docker engine answers (kind and container tests skip without one).
 pub mod docker;
-/// k3s server arguments (tests/containers.rs), from the same flags.
-pub mod k3s;
 /// The kind config for kind clusters issuing IRSA tokens (`scripts/kind-up.sh`), from the same flags.
 pub mod kind;
+/// A kind cluster made by `scripts/kind-up.sh`, for tests where pods really run.
+pub mod kind_cluster;
 
 pub use controlplane::{ControlPlane, ControlPlaneConfig, STS_AUDIENCE};

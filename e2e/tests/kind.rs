@@ -1,15 +1,11 @@
-//! kind, for users with Docker: the kind config `scripts/kind-up.sh` writes (via `irsa-kind-config`) sets
-//! exactly the kube-apiserver flags the local control plane of the other e2e tests runs with, and — where a
-//! Docker engine answers — `scripts/kind-up.sh` brings up a kind cluster whose API server is the emulator
-//! cluster's issuer, and `scripts/kind-down.sh` removes it.
-//!
-//! The Docker tests print "skipped: …" and return when `docker info` fails (no Docker engine, as in this
-//! project's CI): they neither fail nor claim to have checked anything.
+//! The kind config `scripts/kind-up.sh` writes (via `irsa-kind-config`) sets exactly the kube-apiserver flags
+//! the local control plane of the other e2e tests runs with. kind-up.sh itself, with real pods, is
+//! tests/kind_pods.rs.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
-use irsa_e2e::controlplane::{repo_root, STS_AUDIENCE};
+use irsa_e2e::controlplane::STS_AUDIENCE;
 use irsa_e2e::kind::{KindConfig, KubeadmApi, KUBERNETES_AUDIENCE, NODE_KEY_DIR};
 use irsa_emulator::clusters::apiserver_issuer_args;
 use serde_yaml::Value;
@@ -23,13 +19,36 @@ fn key_dir() -> tempfile::TempDir {
     dir
 }
 
-/// The one ClusterConfiguration patch of a generated kind config, parsed.
-fn cluster_configuration(config: &Value) -> Value {
-    let patches = config["kubeadmConfigPatches"]
+/// The kubeadm config patches of a generated kind config, parsed.
+fn patches(config: &Value) -> Vec<Value> {
+    config["kubeadmConfigPatches"]
         .as_sequence()
-        .expect("kubeadmConfigPatches");
-    assert_eq!(patches.len(), 1, "one patch: {config:?}");
-    serde_yaml::from_str(patches[0].as_str().expect("patch is a YAML string")).unwrap()
+        .expect("kubeadmConfigPatches")
+        .iter()
+        .map(|p| serde_yaml::from_str(p.as_str().expect("patch is a YAML string")).unwrap())
+        .collect()
+}
+
+/// The ClusterConfiguration patch of a generated kind config for one kubeadm API.
+fn cluster_configuration(config: &Value, api_version: &str) -> Value {
+    let found: Vec<Value> = patches(config)
+        .into_iter()
+        .filter(|p| {
+            p["kind"].as_str() == Some("ClusterConfiguration")
+                && p["apiVersion"].as_str() == Some(api_version)
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "one {api_version} patch: {config:?}");
+    found.into_iter().next().unwrap()
+}
+
+fn v1beta3_args(section: &Value) -> Vec<(String, String)> {
+    section["extraArgs"]
+        .as_mapping()
+        .expect("extraArgs is a map in v1beta3")
+        .iter()
+        .map(|(k, v)| (k.as_str().unwrap().into(), v.as_str().unwrap().into()))
+        .collect()
 }
 
 fn v1beta4_args(section: &Value) -> Vec<(String, String)> {
@@ -74,9 +93,7 @@ fn kind_config_sets_exactly_the_control_plane_issuer_flags() {
 
     // kube-apiserver: exactly what apiserver_issuer_args gives the local control plane (tests/controlplane.rs
     // checks kube-apiserver's command line has them), nothing more.
-    let patch = cluster_configuration(&yaml);
-    assert_eq!(patch["apiVersion"].as_str(), Some("kubeadm.k8s.io/v1beta4"));
-    assert_eq!(patch["kind"].as_str(), Some("ClusterConfiguration"));
+    let patch = cluster_configuration(&yaml, "kubeadm.k8s.io/v1beta4");
     let audiences = vec![KUBERNETES_AUDIENCE.to_string(), STS_AUDIENCE.to_string()];
     let node = Path::new(NODE_KEY_DIR);
     let want = owned(apiserver_issuer_args(
@@ -101,6 +118,26 @@ fn kind_config_sets_exactly_the_control_plane_issuer_flags() {
         "https://kubernetes.default.svc,sts.amazonaws.com".to_string()
     )));
 
+    // The kubelet of Kubernetes 1.35 runs on a cgroup v1 host (as CI's are) only when told it may.
+    let kubelet: Vec<Value> = patches(&yaml)
+        .into_iter()
+        .filter(|p| p["kind"].as_str() == Some("KubeletConfiguration"))
+        .collect();
+    assert_eq!(kubelet.len(), 1, "one KubeletConfiguration patch");
+    assert_eq!(
+        kubelet[0]["apiVersion"].as_str(),
+        Some("kubelet.config.k8s.io/v1beta1")
+    );
+    assert_eq!(kubelet[0]["failCgroupV1"].as_bool(), Some(false));
+    // The same flags for kubeadm v1beta3, which kind generates before Kubernetes 1.36 (kind v0.33).
+    let v1beta3 = cluster_configuration(&yaml, "kubeadm.k8s.io/v1beta3");
+    assert_eq!(v1beta3_args(&v1beta3["apiServer"]), want);
+    assert_eq!(
+        v1beta3_args(&v1beta3["controllerManager"]),
+        v1beta4_args(&patch["controllerManager"])
+    );
+    assert_eq!(patches(&yaml).len(), 3, "nothing else is patched");
+
     // kube-controller-manager signs with the same private key.
     assert_eq!(
         v1beta4_args(&patch["controllerManager"]),
@@ -112,26 +149,29 @@ fn kind_config_sets_exactly_the_control_plane_issuer_flags() {
 }
 
 #[test]
-fn kind_config_v1beta3_uses_extra_args_maps_with_the_same_flags() {
+fn kind_config_for_one_kubeadm_api_patches_only_that_one() {
     let keys = key_dir();
     let mut cfg = KindConfig::new("irsa", ISSUER, keys.path());
-    cfg.kubeadm_api = KubeadmApi::V1beta3;
+    cfg.kubeadm_apis = vec![KubeadmApi::V1beta3];
     cfg.node_image = Some("kindest/node:v1.30.0".into());
     let yaml: Value = serde_yaml::from_str(&cfg.to_yaml()).unwrap();
     assert_eq!(
         yaml["nodes"][0]["image"].as_str(),
         Some("kindest/node:v1.30.0")
     );
-    let patch = cluster_configuration(&yaml);
-    assert_eq!(patch["apiVersion"].as_str(), Some("kubeadm.k8s.io/v1beta3"));
-    let map = patch["apiServer"]["extraArgs"]
-        .as_mapping()
-        .expect("a map in v1beta3");
-    let got: Vec<(String, String)> = map
+    let patch = cluster_configuration(&yaml, "kubeadm.k8s.io/v1beta3");
+    assert_eq!(
+        v1beta3_args(&patch["apiServer"]),
+        owned(cfg.apiserver_args())
+    );
+    let kinds: Vec<_> = patches(&yaml)
         .iter()
-        .map(|(k, v)| (k.as_str().unwrap().into(), v.as_str().unwrap().into()))
+        .map(|p| p["apiVersion"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(got, owned(cfg.apiserver_args()));
+    assert_eq!(
+        kinds,
+        ["kubeadm.k8s.io/v1beta3", "kubelet.config.k8s.io/v1beta1"]
+    );
 }
 
 #[test]
@@ -159,142 +199,4 @@ fn irsa_kind_config_binary_prints_the_library_config() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("sa.key"));
-}
-
-/// `$IRSA_EMULATOR_BIN` (scripts/test.sh sets it), else `<target>/debug/irsa-emulator`.
-fn emulator_binary() -> PathBuf {
-    std::env::var_os("IRSA_EMULATOR_BIN")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("CARGO_TARGET_DIR")
-                .filter(|v| !v.is_empty())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| repo_root().join("target"))
-                .join("debug/irsa-emulator")
-        })
-}
-
-struct KindDown {
-    name: String,
-    cache: PathBuf,
-}
-
-impl Drop for KindDown {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo_root().join("scripts/kind-down.sh"))
-            .arg(&self.name)
-            .env("IRSA_CACHE_DIR", &self.cache)
-            .status();
-    }
-}
-
-#[test]
-fn kind_up_makes_the_api_server_the_emulator_issuer_and_kind_down_removes_it() {
-    if irsa_e2e::docker::skip_without_engine("kind-up.sh/kind-down.sh were not exercised") {
-        return;
-    }
-    let cache = tempfile::tempdir().unwrap();
-    let name = format!("irsa-e2e-{}", std::process::id());
-    let _down = KindDown {
-        name: name.clone(),
-        cache: cache.path().to_path_buf(),
-    };
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/kind-up.sh"))
-        .arg(&name)
-        .env("IRSA_CACHE_DIR", cache.path())
-        .env("IRSA_KIND_PORT", "18444")
-        .env("IRSA_EMULATOR_BIN", emulator_binary())
-        .env(
-            "IRSA_KIND_CONFIG_BIN",
-            env!("CARGO_BIN_EXE_irsa-kind-config"),
-        )
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "kind-up.sh failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // kind-up.sh itself checks the API server's discovery names the emulator's issuer; check its promises.
-    let state = cache.path().join("kind").join(&name);
-    for line in [
-        "export KUBECONFIG=",
-        "AWS_ENDPOINT_URL",
-        "AWS_CA_BUNDLE",
-        "export IRSA_KIND_ISSUER=https://",
-    ] {
-        assert!(
-            stdout.contains(line),
-            "no {line} in the export lines:\n{stdout}"
-        );
-    }
-    let kubeconfig = state.join("kubeconfig");
-    let kubectl = irsa_e2e::controlplane::kubectl_binary().expect("kubectl");
-
-    // DescribeCluster (the real AWS CLI, with kind-up.sh's export lines) reports the kind API server's URL and
-    // CA: kind-up.sh sets them once kind created the API server.
-    let server = Command::new(&kubectl)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(["config", "view", "--raw", "-o"])
-        .arg("jsonpath={.clusters[0].cluster.server}|{.clusters[0].cluster.certificate-authority-data}")
-        .output()
-        .unwrap();
-    let server = String::from_utf8_lossy(&server.stdout).to_string();
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "eval \"$(cat {})\" && aws eks describe-cluster --name {name} --output text \
-             --query 'join(`|`, [cluster.endpoint, cluster.certificateAuthority.data])'",
-            state.join("env").display()
-        ))
-        .output()
-        .expect("bash and the AWS CLI (scripts/test.sh puts its venv on PATH)");
-    assert!(
-        out.status.success(),
-        "aws eks describe-cluster: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), server.trim());
-    let out = Command::new(&kubectl)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args([
-            "get",
-            "mutatingwebhookconfiguration",
-            "irsa-emulator",
-            "-o",
-            "name",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/kind-down.sh"))
-        .arg(&name)
-        .env("IRSA_CACHE_DIR", cache.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!state.exists(), "kind-down.sh left {}", state.display());
-    let out = Command::new("kind").args(["get", "clusters"]).output();
-    if let Ok(out) = out {
-        assert!(!String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .any(|l| l == name));
-    }
 }

@@ -14,6 +14,9 @@ pub const DEFAULT_ADMIN_SECRET_ACCESS_KEY: &str = "irsaEmulatorAdminSecretAccess
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// More addresses served alike (`--listen` given again): e.g. loopback and the one address a kind
+    /// node reaches, rather than every interface.
+    pub also_listen: Vec<SocketAddr>,
     /// `None` is `--ephemeral`: state in memory, TLS material regenerated each start.
     pub data_dir: Option<PathBuf>,
     pub tls: bool,
@@ -59,6 +62,7 @@ impl Config {
     pub fn ephemeral() -> Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("literal address"),
+            also_listen: Vec::new(),
             data_dir: None,
             tls: true,
             account_id: DEFAULT_ACCOUNT_ID.into(),

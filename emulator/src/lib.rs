@@ -99,10 +99,14 @@ fn read_timeouts(
 
 pub async fn start(config: Config) -> anyhow::Result<Emulator> {
     install_crypto_provider();
-    let listener = std::net::TcpListener::bind(config.listen)
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    listener.set_nonblocking(true)?;
-    let addr = listener.local_addr()?;
+    let mut listeners = Vec::with_capacity(1 + config.also_listen.len());
+    for at in std::iter::once(&config.listen).chain(&config.also_listen) {
+        let listener =
+            std::net::TcpListener::bind(at).with_context(|| format!("cannot listen on {at}"))?;
+        listener.set_nonblocking(true)?;
+        listeners.push(listener);
+    }
+    let addr = listeners[0].local_addr()?;
     let public_url = config.public_url_for(addr);
 
     let tls = if config.tls {
@@ -146,30 +150,47 @@ pub async fn start(config: Config) -> anyhow::Result<Emulator> {
         .merge(webhook::router(webhook))
         .into_make_service();
     let handle = axum_server::Handle::new();
-    let task = match tls {
-        Some(material) => {
-            let rustls_config = RustlsConfig::from_pem(
+    let rustls_config = match tls {
+        Some(material) => Some(
+            RustlsConfig::from_pem(
                 material.cert_pem.into_bytes(),
                 material.key_pem.into_bytes(),
             )
             .await
-            .context("invalid TLS material")?;
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls_config)
-                .acceptor(idle::IdleTimeout::new(config.idle_timeout));
-            let mut server = axum_server::from_tcp(listener)?
-                .acceptor(acceptor)
-                .handle(handle.clone());
-            read_timeouts(server.http_builder(), config.request_read_timeout);
-            tokio::spawn(async move { server.serve(app).await })
-        }
-        None => {
-            let mut server = axum_server::from_tcp(listener)?
-                .acceptor(idle::IdleTimeout::new(config.idle_timeout))
-                .handle(handle.clone());
-            read_timeouts(server.http_builder(), config.request_read_timeout);
-            tokio::spawn(async move { server.serve(app).await })
-        }
+            .context("invalid TLS material")?,
+        ),
+        None => None,
     };
+    let mut servers = Vec::with_capacity(listeners.len());
+    for listener in listeners {
+        let (app, handle) = (app.clone(), handle.clone());
+        let idle = idle::IdleTimeout::new(config.idle_timeout);
+        servers.push(match &rustls_config {
+            Some(rustls_config) => {
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls_config.clone())
+                    .acceptor(idle);
+                let mut server = axum_server::from_tcp(listener)?
+                    .acceptor(acceptor)
+                    .handle(handle);
+                read_timeouts(server.http_builder(), config.request_read_timeout);
+                tokio::spawn(async move { server.serve(app).await })
+            }
+            None => {
+                let mut server = axum_server::from_tcp(listener)?
+                    .acceptor(idle)
+                    .handle(handle);
+                read_timeouts(server.http_builder(), config.request_read_timeout);
+                tokio::spawn(async move { server.serve(app).await })
+            }
+        });
+    }
+    // One task for all addresses: the emulator stops when any of them fails, and shutdown stops them all.
+    let task = tokio::spawn(async move {
+        for server in futures::future::join_all(servers).await {
+            server??;
+        }
+        Ok(())
+    });
     tracing::info!(%addr, url = %public_url, "irsa-emulator listening");
     Ok(Emulator {
         addr,

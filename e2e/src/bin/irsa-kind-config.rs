@@ -2,7 +2,7 @@
 //! irsa-emulator cluster (`scripts/kind-up.sh` uses it). The kube-apiserver flags are the ones the e2e tests'
 //! local control plane runs with (`irsa_emulator::clusters::apiserver_issuer_args`).
 //!
-//!   irsa-kind-config --name NAME --issuer URL --key-dir DIR [--node-image IMAGE] [--kubeadm-api v1beta4|v1beta3]
+//!   irsa-kind-config --name NAME --issuer URL --key-dir DIR [--node-image IMAGE] [--kubeadm-api v1beta3|v1beta4]
 
 use std::path::PathBuf;
 
@@ -10,16 +10,17 @@ use anyhow::{bail, Context};
 use irsa_e2e::kind::{KindConfig, KubeadmApi};
 
 const USAGE: &str = "usage: irsa-kind-config --name NAME --issuer URL --key-dir DIR [--node-image IMAGE] \
-[--kubeadm-api v1beta4|v1beta3]
+[--kubeadm-api v1beta3|v1beta4]
 Prints a kind config (kind.x-k8s.io/v1alpha4): DIR (holding sa.key and sa.pub from `irsa-emulator cluster \
 create --out-dir DIR`) mounted into the node, and kubeadm patches setting kube-apiserver's \
 --service-account-issuer/-signing-key-file/-key-file/--api-audiences and kube-controller-manager's \
---service-account-private-key-file. --kubeadm-api: v1beta4 (default; kind with Kubernetes >= 1.31) or v1beta3.";
+--service-account-private-key-file, one for each kubeadm API (kind applies the one matching the version it \
+generates: v1beta3 before Kubernetes 1.36 with kind v0.33, v1beta4 from 1.36); --kubeadm-api keeps only one.";
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (mut name, mut issuer, mut key_dir, mut image) = (None, None, None, None);
-    let mut api = KubeadmApi::V1beta4;
+    let mut apis = None;
     while let Some(arg) = args.next() {
         let mut value = || {
             args.next()
@@ -36,9 +37,9 @@ fn main() -> anyhow::Result<()> {
             "--node-image" => image = Some(value()?).filter(|s| !s.is_empty()),
             "--kubeadm-api" => {
                 let v = value()?;
-                api = KubeadmApi::parse(&v).with_context(|| {
-                    format!("--kubeadm-api must be v1beta4 or v1beta3, not {v}")
-                })?;
+                apis = Some(vec![KubeadmApi::parse(&v).with_context(|| {
+                    format!("--kubeadm-api must be v1beta3 or v1beta4, not {v}")
+                })?]);
             }
             other => bail!("unknown argument {other}\n{USAGE}"),
         }
@@ -61,7 +62,9 @@ fn main() -> anyhow::Result<()> {
     }
     let mut cfg = KindConfig::new(name, issuer, key_dir);
     cfg.node_image = image;
-    cfg.kubeadm_api = api;
+    if let Some(apis) = apis {
+        cfg.kubeadm_apis = apis;
+    }
     print!("{}", cfg.to_yaml());
     Ok(())
 }

@@ -69,9 +69,11 @@ fn default_data_dir() -> PathBuf {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on. Binding beyond loopback exposes the admin credentials' power to the network.
+    /// Address to listen on; repeat it to serve several (the first is the one URLs derive from), e.g. loopback
+    /// and the one address a kind node reaches rather than 0.0.0.0. Binding beyond loopback exposes the admin
+    /// credentials' power to whoever reaches that address.
     #[arg(long, default_value = config::DEFAULT_LISTEN)]
-    listen: SocketAddr,
+    listen: Vec<SocketAddr>,
     #[command(flatten)]
     data_dir: DataDirArg,
     /// Keep everything in memory: nothing is written, everything is gone at exit.
@@ -136,15 +138,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    if !args.listen.ip().is_loopback() {
+    for listen in args.listen.iter().filter(|a| !a.ip().is_loopback()) {
         tracing::warn!(
-            listen = %args.listen,
+            %listen,
             "listening beyond loopback: anyone who can reach this address and knows the admin credentials controls the emulator"
         );
     }
+    let (listen, also_listen) = args
+        .listen
+        .split_first()
+        .map(|(first, rest)| (*first, rest.to_vec()))
+        .expect("clap gives --listen its default");
     let data_dir = (!args.ephemeral).then(|| args.data_dir.resolve());
     let config = Config {
-        listen: args.listen,
+        listen,
+        also_listen,
         data_dir: data_dir.clone(),
         tls: !args.http,
         account_id: args.account_id,
