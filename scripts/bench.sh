@@ -3,7 +3,7 @@
 # side by side in the same run on the same machine, printed as tables with ratios. Load comes from irsa-load
 # (bench/), one closed-loop client per connection, the same code for both servers.
 #
-#   scripts/bench.sh [SECTION...]     SECTION: startup sts iam scale plugin (default: all of them)
+#   scripts/bench.sh [SECTION...]     SECTION: startup sts iam scale plugin kind (default: all of them)
 #
 #   startup  process start -> first 200 (/healthz; moto: /moto-api/), median of BENCH_RUNS runs
 #   sts      AssumeRoleWithWebIdentity with a valid token, BENCH_CONNECTIONS connections for BENCH_SECONDS:
@@ -13,14 +13,16 @@
 #   scale    the emulator alone: GetRole p99 and ListRoles per-page time at 1,000 roles and at BENCH_ROLES
 #   plugin   `kubectl irsa create` vs the seed's AWS CLI + kubectl sequence, and `create -f` with BENCH_SAS
 #            service accounts (local control plane from Go modules)
+#   kind     scripts/kind-up.sh to the first assumed-role ARN in a real pod's log, median of BENCH_KIND_RUNS (3),
+#            warm and cold image caches (scripts/bench-kind.sh; needs a Docker engine, else it says so)
 #
 # Environment: BENCH_SECONDS (10), BENCH_CONNECTIONS (16), BENCH_RUNS (7), BENCH_ROLES (100000),
-# BENCH_SAS (1000), BENCH_PROFILE (release; dev skips the optimized build but measures a debug binary).
+# BENCH_SAS (1000), BENCH_KIND_RUNS (3), BENCH_PROFILE (release; dev skips the optimized build but measures a debug binary).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 sections=("$@")
-[ ${#sections[@]} -gt 0 ] || sections=(startup sts iam scale plugin)
+[ ${#sections[@]} -gt 0 ] || sections=(startup sts iam scale plugin kind)
 seconds=${BENCH_SECONDS:-10}
 connections=${BENCH_CONNECTIONS:-16}
 runs=${BENCH_RUNS:-7}
@@ -172,4 +174,8 @@ fi
 
 if wants plugin; then
   scripts/bench-plugin.sh "$work" "$sas" "$runs"
+fi
+
+if wants kind; then
+  scripts/bench-kind.sh "$work/kind" "$bin" "${BENCH_KIND_RUNS:-3}"
 fi

@@ -63,6 +63,19 @@ cached_image() {
   mkdir -p "$IMAGES_CACHE"
   docker save -o "$tar.tmp.$$" "$ref" && mv "$tar.tmp.$$" "$tar"
   log "built $ref in $((SECONDS - start))s (saved as $tar)"
+  drop_superseded "$ref"
+}
+
+# The other tags of REF's repository are earlier builds of the same recipe: their images and tarballs go, so
+# the cache holds one of each (a kind node image is over a gigabyte).
+drop_superseded() {
+  local ref=$1 repo=${1%:*} old
+  for old in $(docker images --format '{{.Repository}}:{{.Tag}}' "$repo"); do
+    [[ "$old" == "$ref" ]] && continue
+    log "removing the superseded $old"
+    docker rmi "$old" >/dev/null 2>&1 || true
+    rm -f "$IMAGES_CACHE/$(printf '%s' "$old" | tr '/:' '__').tar"
+  done
 }
 
 # debian_rootfs DIR SUITE PACKAGES: a minimal Debian root (mmdebstrap, variant minbase) with PACKAGES

@@ -502,12 +502,14 @@ fn the_emulator_inside_the_cluster_serves_a_pod_in_another_namespace() {
         .next()
         .unwrap()
         .to_string();
-    shell.apply_file(
-        "team-b-pod.yaml",
-        &SEED_POD
-            .replace("<SERVICE_ACCOUNT_NAME>", "reader")
-            .replace("namespace: default", "namespace: team-b"),
-    );
+    let pod = SEED_POD
+        .replace("<SERVICE_ACCOUNT_NAME>", "reader")
+        .replace("namespace: default", "namespace: team-b");
+    // The API server restarted under the emulator's watches; until its client is back, the webhook cannot read
+    // the service account and admits pods unchanged (as upstream's does). A server-side dry run goes through
+    // admission without creating anything: once it comes back mutated, the webhook is serving again.
+    wait_until_mutated(&cluster, &pod);
+    shell.apply_file("team-b-pod.yaml", &pod);
     let logs = cluster
         .wait_for_logs("team-b", "irsa-test", Duration::from_secs(180), |l| {
             l.contains("\"Arn\"")

@@ -566,3 +566,37 @@ pub fn relative_to(from: &Path, to: &Path) -> String {
     );
     parts.join("/")
 }
+
+/// Waits until a server-side dry run of `pod` (admission runs, nothing is created) comes back with the role the
+/// webhook injects.
+pub fn wait_until_mutated(cluster: &KindCluster, pod: &str) {
+    use std::io::Write;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let mut child = cluster
+            .kubectl_cmd()
+            .args(["create", "--dry-run=server", "-o", "json", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(pod.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        if text.contains("\"AWS_ROLE_ARN\"") {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the webhook did not mutate a dry run of the pod in 2 minutes:\n{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+}
