@@ -43,6 +43,7 @@ finish() {
   local status=$?
   step "done"
   if [ -n "$docker_started" ]; then scripts/docker-private.sh stop || true; fi
+  rm -rf "${images_out:-}"
   printf '\n== phases (total %ss, exit %s)\n' "$SECONDS" "$status" >&2
   printf '%s\n' "${phases[@]}" >&2
   exit "$status"
@@ -77,14 +78,15 @@ fi
 
 # The images and kind build in the background while the Go tools and the Rust workspace build: much of it
 # waits on the Debian mirror and on disk, not on the two cores.
-images_log="$cache/images.log"
+images_out=$(mktemp -d)
+images_log="$images_out/log"
 images_pid=
 if docker info >/dev/null 2>&1; then
   (
     set -e
-    scripts/kind-node-image.sh > "$cache/kind-node-image"
+    scripts/kind-node-image.sh > "$images_out/kind-node-image"
     scripts/local-images.sh aws-cli > /dev/null
-    scripts/kind-tool.sh > "$cache/kind-tool"
+    scripts/kind-tool.sh > "$images_out/kind-tool"
   ) > "$images_log" 2>&1 &
   images_pid=$!
 fi
@@ -121,9 +123,9 @@ if [ -n "$images_pid" ]; then
     exit 1
   fi
   grep -h 'built\|loading\|cached' "$images_log" >&2 || true
-  IRSA_KIND_NODE_IMAGE=$(cat "$cache/kind-node-image")
+  IRSA_KIND_NODE_IMAGE=$(cat "$images_out/kind-node-image")
   IRSA_EMULATOR_IMAGE=$(scripts/local-images.sh emulator "$IRSA_EMULATOR_BIN")
-  PATH="$(dirname "$(cat "$cache/kind-tool")"):$PATH"
+  PATH="$(dirname "$(cat "$images_out/kind-tool")"):$PATH"
   export IRSA_KIND_NODE_IMAGE IRSA_EMULATOR_IMAGE PATH
 fi
 

@@ -33,6 +33,7 @@ fn aws(endpoint: &str, ca_bundle: &Path, args: &[&str]) -> serde_json::Value {
         .env("AWS_ACCESS_KEY_ID", DEFAULT_ADMIN_ACCESS_KEY_ID)
         .env("AWS_SECRET_ACCESS_KEY", DEFAULT_ADMIN_SECRET_ACCESS_KEY)
         .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
         .output()
@@ -93,7 +94,16 @@ async fn emulator_image_answers_the_aws_cli() {
         .start()
         .await
         .expect("the emulator container starts");
-    let host = container.get_host().await.unwrap();
+    // A local engine (a unix socket) publishes on this machine's loopback — the suite's own binds nothing else.
+    // testcontainers would take the bridge's gateway instead wherever /.dockerenv exists (these VMs' images
+    // have one), which the suite's engine does not publish on.
+    let local =
+        std::env::var("DOCKER_HOST").map_or(true, |h| h.is_empty() || h.starts_with("unix://"));
+    let host = if local {
+        "127.0.0.1".to_string()
+    } else {
+        container.get_host().await.unwrap().to_string()
+    };
     let port = container.get_host_port_ipv4(8443.tcp()).await.unwrap();
     // The CA the image generated on its first start, as a user would copy it out.
     let mut cat = container
