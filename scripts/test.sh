@@ -42,6 +42,7 @@ docker_started=
 finish() {
   local status=$?
   step "done"
+  if [ -n "${kind_pods_pid:-}" ]; then kill "$kind_pods_pid" 2>/dev/null || true; fi
   if [ -n "$docker_started" ]; then scripts/docker-private.sh stop || true; fi
   rm -rf "${images_out:-}"
   printf '\n== phases (total %ss, exit %s)\n' "$SECONDS" "$status" >&2
@@ -129,8 +130,25 @@ if [ -n "$images_pid" ]; then
   export IRSA_KIND_NODE_IMAGE IRSA_EMULATOR_IMAGE PATH
 fi
 
-step "Rust tests"
-cargo test --workspace
+step "Rust tests (the real-pod tests on kind run beside the others: the token rotation alone waits ~9 minutes)"
+cargo test --workspace --no-run --quiet
+kind_pods_pid=
+if docker info >/dev/null 2>&1 && command -v jq >/dev/null 2>&1; then
+  kind_pods=$(cargo test --workspace --no-run --message-format=json 2>/dev/null |
+    jq -r 'select(.reason == "compiler-artifact" and .target.name == "kind_pods" and .profile.test) | .executable')
+  kind_pods_log="$images_out/kind_pods.log"
+  (cd e2e && "$kind_pods" --test-threads 3) >"$kind_pods_log" 2>&1 &
+  kind_pods_pid=$!
+  cargo test --workspace -- --skip real_pods_
+  echo "== the real-pod tests (e2e/tests/kind_pods.rs):" >&2
+  kind_status=0
+  wait "$kind_pods_pid" || kind_status=$?
+  kind_pods_pid=
+  cat "$kind_pods_log"
+  [ "$kind_status" = 0 ] || { echo "scripts/test.sh: the real-pod tests failed (above)" >&2; exit "$kind_status"; }
+else
+  cargo test --workspace
+fi
 
 step "AWS CLI and boto3 against the emulator"
 python -m pytest e2e/python -q

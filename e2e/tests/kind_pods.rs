@@ -61,7 +61,7 @@ done
 "#;
 
 #[test]
-fn the_seed_pod_logs_its_role_and_another_service_account_is_denied() {
+fn real_pods_seed_pod_logs_its_role_and_another_service_account_is_denied() {
     if skip_without_docker("no pod ran on kind: the seed pod, the denied pod and the network guard")
     {
         return;
@@ -250,7 +250,7 @@ spec:
 }
 
 #[test]
-fn a_rotated_token_keeps_earning_credentials() {
+fn real_pods_rotated_token_keeps_earning_credentials() {
     if skip_without_docker("no pod ran on kind through a token rotation") {
         return;
     }
@@ -347,7 +347,7 @@ fn rotations(logs: &str) -> Vec<u64> {
 /// local images; deploy/ applied), made the cluster's service-account issuer the way a kubeadm cluster is
 /// reconfigured, the webhook served from its pod, and a pod in another namespace getting its role from it.
 #[test]
-fn the_emulator_inside_the_cluster_serves_a_pod_in_another_namespace() {
+fn real_pods_emulator_inside_the_cluster_serves_a_pod_in_another_namespace() {
     if skip_without_docker("the emulator image did not run inside a kind cluster") {
         return;
     }
