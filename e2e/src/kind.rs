@@ -1,6 +1,6 @@
 //! The kind cluster config that makes a kind cluster's API server an issuer of an irsa-emulator cluster.
 //!
-//! The kube-apiserver flags come from [`irsa_emulator::clusters::apiserver_issuer_args`], the same function
+//! The kube-apiserver flags come from [`irsa_names::apiserver_issuer_args`], the same function
 //! the local control plane of the e2e tests starts kube-apiserver with (and `irsa-emulator cluster create`
 //! prints), so CI checks the settings kind gets.
 //! `scripts/kind-up.sh` writes this config with the `irsa-kind-config` binary.
@@ -8,13 +8,13 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use irsa_emulator::clusters::{apiserver_issuer_args, default_api_audiences};
+use irsa_names::{apiserver_issuer_args, default_api_audiences};
 
 /// Where the key directory is mounted in the kind node. Under `/etc/kubernetes/pki`, which kubeadm already
 /// mounts into the kube-apiserver and kube-controller-manager static pods, so no extra pod volume is needed.
 pub const NODE_KEY_DIR: &str = "/etc/kubernetes/pki/irsa";
 
-pub use irsa_emulator::clusters::KUBERNETES_AUDIENCE;
+pub use irsa_names::KUBERNETES_AUDIENCE;
 
 /// A kubeadm config API a patch is written for. Which one kind generates depends on kind's version and the
 /// node's Kubernetes version (kind v0.33: `v1beta4`, extraArgs as a list of `{name, value}`, from Kubernetes

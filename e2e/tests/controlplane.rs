@@ -112,7 +112,7 @@ fn apiserver_issues_irsa_tokens() {
         .iter()
         .filter(|a| a.starts_with("--service-account-") || a.starts_with("--api-audiences"))
         .collect();
-    let want = irsa_emulator::clusters::apiserver_issuer_flags(
+    let want = irsa_names::apiserver_issuer_flags(
         ISSUER,
         &key.private_pem,
         &key.public_pem,

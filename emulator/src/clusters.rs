@@ -11,11 +11,9 @@ use crate::error::AwsError;
 use crate::keys;
 use crate::state::model::Cluster;
 
-mod apiserver;
-pub use apiserver::{
-    apiserver_issuer_args, apiserver_issuer_flags, default_api_audiences, KUBERNETES_AUDIENCE,
-    STS_AUDIENCE,
-};
+// The issuer flags live in irsa-names with the other names both products share; e2e/tests/{kind,containers}.rs
+// still import these two from here.
+pub use irsa_names::{apiserver_issuer_args, default_api_audiences};
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 pub struct NewCluster {

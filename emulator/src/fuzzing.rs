@@ -116,7 +116,7 @@ pub const TOKEN_PUBLIC_URL: &str = "https://127.0.0.1:1";
 /// The issuer id of the harness's one cluster: its issuer is `{TOKEN_PUBLIC_URL}/id/{TOKEN_ISSUER_ID}`.
 pub const TOKEN_ISSUER_ID: &str = "F0225F0225F0225F0225F0225F0225F0";
 /// The audience the harness's OIDC provider lists as a client id.
-pub const TOKEN_AUDIENCE: &str = "sts.amazonaws.com";
+pub const TOKEN_AUDIENCE: &str = irsa_names::STS_AUDIENCE;
 
 /// What a verified token said.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,7 +20,7 @@ pub struct TokenRequest {
 }
 
 fn default_audiences() -> Vec<String> {
-    vec!["sts.amazonaws.com".into()]
+    vec![irsa_names::STS_AUDIENCE.into()]
 }
 
 fn default_expiration() -> i64 {

@@ -462,11 +462,11 @@ async fn cluster_create_prints_the_shared_apiserver_flags() {
         .map(str::trim)
         .expect("issuer printed");
     let keys = out_dir.path().canonicalize().unwrap();
-    let want = irsa_emulator::clusters::apiserver_issuer_flags(
+    let want = irsa_names::apiserver_issuer_flags(
         issuer,
         &keys.join("sa.key"),
         &keys.join("sa.pub"),
-        &irsa_emulator::clusters::default_api_audiences(),
+        &irsa_names::default_api_audiences(),
     );
     let flags: Vec<&str> = printed
         .lines()

@@ -14,10 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
-use irsa_emulator::webhook::mutate::{
-    MutationConfig, ServiceAccountSettings, CA_VOLUME, ENV_CA_BUNDLE, ENV_ENDPOINT_URL_STS,
-};
+use irsa_emulator::webhook::mutate::{MutationConfig, ServiceAccountSettings, CA_VOLUME};
 use irsa_emulator::webhook::review::{self, Outcome};
+use irsa_names::{ENV_CA_BUNDLE, ENV_ENDPOINT_URL_STS};
 use serde_json::{json, Value};
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/s3-reader";

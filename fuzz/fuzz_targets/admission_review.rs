@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use base64::Engine as _;
-use irsa_emulator::webhook::mutate::{MutationConfig, ServiceAccountSettings, ROLE_ARN_ANNOTATION};
+use irsa_emulator::webhook::mutate::{MutationConfig, ServiceAccountSettings};
+use irsa_names::ROLE_ARN_ANNOTATION;
 use irsa_emulator::webhook::review::{review, Outcome};
 use k8s_openapi::api::core::v1::Pod;
 use libfuzzer_sys::fuzz_target;

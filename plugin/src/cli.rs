@@ -214,7 +214,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "K=V,…", value_delimiter = ',', value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
     /// Audience of the tokens (the OIDC provider's client ID)
-    #[arg(long, value_name = "AUD", default_value = irsa_policy::DEFAULT_AUDIENCE)]
+    #[arg(long, value_name = "AUD", default_value = irsa_names::STS_AUDIENCE)]
     pub audience: String,
     /// Trust every service account whose name matches this pattern (StringLike), e.g. "app-*"
     #[arg(long, value_name = "PATTERN")]
@@ -324,7 +324,7 @@ pub struct OidcAssociateArgs {
     #[command(flatten)]
     pub issuer: IssuerArgs,
     /// Client ID (audience) the provider accepts (repeatable)
-    #[arg(long, value_name = "AUD", default_value = irsa_policy::DEFAULT_AUDIENCE, action = clap::ArgAction::Append)]
+    #[arg(long, value_name = "AUD", default_value = irsa_names::STS_AUDIENCE, action = clap::ArgAction::Append)]
     pub audience: Vec<String>,
     /// Print the plan and change nothing
     #[arg(long)]

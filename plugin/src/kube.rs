@@ -3,6 +3,7 @@
 //! Service accounts are written with server-side apply (field manager `kubectl-irsa`), so the plugin owns
 //! exactly the fields it sets and never clobbers what others manage.
 
+use irsa_names::MANAGED_BY_LABEL;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -16,14 +17,8 @@ use crate::error::{Error, Result};
 
 /// Field manager for server-side apply.
 pub const FIELD_MANAGER: &str = "kubectl-irsa";
-/// Label on what the plugin creates.
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Value of the managed-by label on what the plugin creates.
 pub const MANAGED_BY_VALUE: &str = "kubectl-irsa";
-/// The IRSA annotations.
-pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
-pub const AUDIENCE_ANNOTATION: &str = "eks.amazonaws.com/audience";
-pub const STS_REGIONAL_ANNOTATION: &str = "eks.amazonaws.com/sts-regional-endpoints";
-pub const TOKEN_EXPIRATION_ANNOTATION: &str = "eks.amazonaws.com/token-expiration";
 
 /// Which kubeconfig and context.
 #[derive(Debug, Clone, Default)]

@@ -50,8 +50,7 @@ pub use evaluate::{evaluate, Decision, Evaluation, MissReason, NearMiss, Stateme
 pub use operator::{BaseOperator, Operator, SetQualifier};
 pub use trust::{
     irsa_trust_policy, irsa_trust_statement, parse_service_account_subject,
-    service_account_subject, trust_admits, web_identity_context, DEFAULT_AUDIENCE,
-    WEB_IDENTITY_ACTION,
+    service_account_subject, trust_admits, web_identity_context, WEB_IDENTITY_ACTION,
 };
 pub use validate::{validate, validate_document, DocumentKind, TRUST_ACTIONS};
 pub use wildcard::{wildcard_match, wildcard_match_ignore_case, Pattern};

@@ -12,8 +12,6 @@ use crate::context::RequestContext;
 use crate::document::{PolicyDocument, VERSION_2012_10_17};
 use crate::evaluate::{evaluate, Evaluation};
 
-/// The audience the pod identity webhook requests and STS expects by default.
-pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
 /// The action a projected service-account token is exchanged with.
 pub const WEB_IDENTITY_ACTION: &str = "sts:AssumeRoleWithWebIdentity";
 /// The `sub` claim prefix of Kubernetes service-account tokens.

@@ -1,6 +1,6 @@
 //! `irsa-kind-config`: prints the kind cluster config that makes a kind cluster's API server the issuer of an
 //! irsa-emulator cluster (`scripts/kind-up.sh` uses it). The kube-apiserver flags are the ones the e2e tests'
-//! local control plane runs with (`irsa_emulator::clusters::apiserver_issuer_args`).
+//! local control plane runs with (`irsa_names::apiserver_issuer_args`).
 //!
 //!   irsa-kind-config --name NAME --issuer URL --key-dir DIR [--node-image IMAGE] [--kubeadm-api v1beta3|v1beta4]
 

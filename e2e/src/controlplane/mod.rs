@@ -44,7 +44,7 @@ use prepare::{free_ports, kubeconfig_yaml, random_token, write_private};
 use process::{log_tail, wait_for_apiserver, wait_for_etcd, Proc, StartError};
 
 /// The audience AWS STS requires in web identity tokens.
-pub use irsa_emulator::clusters::STS_AUDIENCE;
+pub use irsa_names::STS_AUDIENCE;
 
 const ADMIN_USER: &str = "irsa-e2e-admin";
 const SERVICE_CLUSTER_IP_RANGE: &str = "10.0.0.0/24";
@@ -144,7 +144,7 @@ impl ControlPlane {
             "--profiling=false".to_string(),
         ];
         // The issuer flags from the one function `irsa-emulator cluster create` prints and kind gets.
-        apiserver_args.extend(irsa_emulator::clusters::apiserver_issuer_flags(
+        apiserver_args.extend(irsa_names::apiserver_issuer_flags(
             &cfg.issuer,
             &cfg.signing_key_file,
             &cfg.public_key_file,

@@ -219,11 +219,11 @@ async fn create(args: CreateArgs) -> anyhow::Result<()> {
         let (key, public_path) = write_keys(&out_dir, private, public)?;
         println!("keys:     {} {}", key.display(), public_path.display());
         println!("kube-apiserver flags:");
-        for flag in irsa_emulator::clusters::apiserver_issuer_flags(
+        for flag in irsa_names::apiserver_issuer_flags(
             &info.issuer,
             &key,
             &public_path,
-            &irsa_emulator::clusters::default_api_audiences(),
+            &irsa_names::default_api_audiences(),
         ) {
             println!("  {flag}");
         }

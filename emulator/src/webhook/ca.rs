@@ -13,11 +13,12 @@ use kube::{Api, Client, ResourceExt};
 use serde_json::json;
 use tokio::task::AbortHandle;
 
+use irsa_names::MANAGED_BY_LABEL;
+
 use super::mutate::{CA_CONFIGMAP, CA_KEY};
 
 /// Field manager for server-side apply, and the `app.kubernetes.io/managed-by` value.
 pub const MANAGER: &str = "irsa-emulator";
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const NAME_LABEL: &str = "app.kubernetes.io/name";
 /// Selects the ConfigMaps this module manages.
 pub const CA_SELECTOR: &str =

@@ -14,8 +14,8 @@ use k8s_openapi::ByteString;
 use kube::api::{DeleteParams, ListParams, ObjectMeta, Patch, PatchParams};
 use kube::{Api, Client};
 
-use super::ca::{CA_SELECTOR, MANAGED_BY_LABEL, MANAGER};
-use super::mutate::SKIP_POD_LABEL;
+use super::ca::{CA_SELECTOR, MANAGER};
+use irsa_names::{MANAGED_BY_LABEL, SKIP_POD_LABEL};
 
 pub const DEFAULT_NAME: &str = "irsa-emulator";
 /// The webhook's name inside the configuration (must be a fully qualified name).

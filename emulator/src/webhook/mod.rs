@@ -59,7 +59,8 @@ use tokio::task::AbortHandle;
 
 use crate::config::Config;
 use cache::ServiceAccountCache;
-use mutate::{MutationConfig, ServiceAccountSettings, SA_LOOKUP_GRACE_ANNOTATION};
+use irsa_names::SERVICE_ACCOUNT_LOOKUP_GRACE_ANNOTATION;
+use mutate::{MutationConfig, ServiceAccountSettings};
 use review::Outcome;
 
 /// Far above any Pod the API server stores (etcd's limit is 1.5 MiB), with room for `oldObject`.
@@ -169,7 +170,7 @@ impl Webhook {
         pod.metadata
             .annotations
             .as_ref()
-            .and_then(|a| a.get(SA_LOOKUP_GRACE_ANNOTATION))
+            .and_then(|a| a.get(SERVICE_ACCOUNT_LOOKUP_GRACE_ANNOTATION))
             .and_then(|v| mutate::parse_go_int(v))
             .map(|ms| Duration::from_millis(ms.max(0) as u64).min(MAX_LOOKUP_GRACE))
             .unwrap_or(self.lookup_grace)

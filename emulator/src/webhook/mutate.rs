@@ -42,39 +42,19 @@ use k8s_openapi::api::core::v1::{
 use serde::Serialize;
 use serde_json::Value;
 
-pub const ANNOTATION_DOMAIN: &str = "eks.amazonaws.com";
-pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
-pub const AUDIENCE_ANNOTATION: &str = "eks.amazonaws.com/audience";
-pub const REGIONAL_STS_ANNOTATION: &str = "eks.amazonaws.com/sts-regional-endpoints";
-pub const TOKEN_EXPIRATION_ANNOTATION: &str = "eks.amazonaws.com/token-expiration";
-pub const SKIP_CONTAINERS_ANNOTATION: &str = "eks.amazonaws.com/skip-containers";
-/// Pod annotation (milliseconds): how long to wait for a ServiceAccount missing from the cache.
-pub const SA_LOOKUP_GRACE_ANNOTATION: &str =
-    "eks.amazonaws.com/service-account-lookup-grace-period";
-/// Pods with this label are never sent to the webhook (objectSelector) and never mutated.
-pub const SKIP_POD_LABEL: &str = "eks.amazonaws.com/skip-pod-identity-webhook";
-
-pub const TOKEN_VOLUME: &str = "aws-iam-token";
-pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
-pub const TOKEN_PATH: &str = "token";
-pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
-pub const DEFAULT_TOKEN_EXPIRATION: i64 = 86400;
-/// kube-apiserver rejects projected tokens shorter than ten minutes.
-pub const MIN_TOKEN_EXPIRATION: i64 = 600;
+use irsa_names::{
+    AUDIENCE_ANNOTATION, DEFAULT_TOKEN_EXPIRATION, ENV_CA_BUNDLE, ENV_DEFAULT_REGION,
+    ENV_ENDPOINT_URL_STS, ENV_REGION, ENV_ROLE_ARN, ENV_STS_REGIONAL_ENDPOINTS, ENV_TOKEN_FILE,
+    MIN_TOKEN_EXPIRATION, ROLE_ARN_ANNOTATION, SKIP_CONTAINERS_ANNOTATION, SKIP_POD_LABEL,
+    STS_AUDIENCE, STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION, TOKEN_FILE_NAME,
+    TOKEN_MOUNT_PATH, TOKEN_VOLUME,
+};
 
 /// The ConfigMap (in every namespace) and the volume holding the emulator's CA.
 pub const CA_CONFIGMAP: &str = "irsa-emulator-ca";
 pub const CA_VOLUME: &str = "irsa-emulator-ca";
 pub const CA_KEY: &str = "ca.pem";
 pub const CA_MOUNT_PATH: &str = "/var/run/secrets/irsa-emulator";
-
-pub const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
-pub const ENV_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
-pub const ENV_REGION: &str = "AWS_REGION";
-pub const ENV_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
-pub const ENV_REGIONAL_STS: &str = "AWS_STS_REGIONAL_ENDPOINTS";
-pub const ENV_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
-pub const ENV_CA_BUNDLE: &str = "AWS_CA_BUNDLE";
 
 /// What the webhook is configured with (upstream's flags), plus the emulator's additions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +85,7 @@ impl MutationConfig {
     pub fn upstream(region: Option<String>) -> Self {
         MutationConfig {
             region: region.filter(|r| !r.is_empty()),
-            default_audience: DEFAULT_AUDIENCE.to_string(),
+            default_audience: STS_AUDIENCE.to_string(),
             default_token_expiration: DEFAULT_TOKEN_EXPIRATION,
             default_regional_sts: false,
             additions: None,
@@ -151,7 +131,7 @@ impl ServiceAccountSettings {
             audience: get(AUDIENCE_ANNOTATION)
                 .map(str::to_string)
                 .unwrap_or_else(|| config.default_audience.clone()),
-            regional_sts: get(REGIONAL_STS_ANNOTATION)
+            regional_sts: get(STS_REGIONAL_ENDPOINTS_ANNOTATION)
                 .and_then(parse_go_bool)
                 .unwrap_or(config.default_regional_sts),
             token_expiration: get(TOKEN_EXPIRATION_ANNOTATION)
@@ -249,7 +229,7 @@ pub fn mutate(
     };
     let plan = ContainerPlan {
         role_arn,
-        token_file: file_path(format!("{TOKEN_MOUNT_PATH}/{TOKEN_PATH}")),
+        token_file: file_path(format!("{TOKEN_MOUNT_PATH}/{TOKEN_FILE_NAME}")),
         regional_sts: sa.regional_sts,
         region: config.region.as_deref(),
         additions: config.additions.as_ref().map(|a| Additions {
@@ -331,14 +311,14 @@ impl ContainerPlan<'_> {
 
         let web_identity_defined = defined(ENV_ROLE_ARN) || defined(ENV_TOKEN_FILE);
         let region_defined = defined(ENV_REGION) || defined(ENV_DEFAULT_REGION);
-        let regional_sts_defined = defined(ENV_REGIONAL_STS);
+        let regional_sts_defined = defined(ENV_STS_REGIONAL_ENDPOINTS);
         let upstream_done = web_identity_defined && region_defined && regional_sts_defined;
 
         let mut new_env = Vec::new();
         let mut new_mounts = Vec::new();
         if !upstream_done {
             if !regional_sts_defined && self.regional_sts {
-                new_env.push(env_var(ENV_REGIONAL_STS, "regional"));
+                new_env.push(env_var(ENV_STS_REGIONAL_ENDPOINTS, "regional"));
             }
             if let Some(region) = self.region.filter(|_| !region_defined) {
                 new_env.push(env_var(ENV_DEFAULT_REGION, region));
@@ -423,7 +403,7 @@ fn token_volume(audience: &str, expiration: i64) -> Volume {
                 service_account_token: Some(ServiceAccountTokenProjection {
                     audience: Some(audience.to_string()),
                     expiration_seconds: Some(expiration),
-                    path: TOKEN_PATH.to_string(),
+                    path: TOKEN_FILE_NAME.to_string(),
                 }),
                 ..Default::default()
             }]),
@@ -825,7 +805,8 @@ mod tests {
             ("false", false),
             ("yes", false),
         ] {
-            let settings = sa(json!({ ROLE_ARN_ANNOTATION: ROLE, REGIONAL_STS_ANNOTATION: value }));
+            let settings =
+                sa(json!({ ROLE_ARN_ANNOTATION: ROLE, STS_REGIONAL_ENDPOINTS_ANNOTATION: value }));
             assert_eq!(settings.regional_sts, expected, "{value}");
         }
     }

@@ -194,7 +194,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webhook::mutate::ROLE_ARN_ANNOTATION;
+    use irsa_names::ROLE_ARN_ANNOTATION;
     use std::collections::BTreeMap;
 
     fn config() -> MutationConfig {

@@ -1,25 +1,22 @@
 //! `kubectl irsa annotate`: bind an existing service account to an existing role, after checking that the
 //! role exists and its trust policy admits the service account (a warning, or an error with `--strict`).
 
+use irsa_names::{
+    AUDIENCE_ANNOTATION, MANAGED_BY_LABEL, MIN_TOKEN_EXPIRATION, ROLE_ARN_ANNOTATION, STS_AUDIENCE,
+    STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION,
+};
 use std::collections::BTreeMap;
 
-use irsa_policy::{
-    provider_arn, service_account_subject, trust_admits, PolicyDocument, DEFAULT_AUDIENCE,
-};
+use irsa_policy::{provider_arn, service_account_subject, trust_admits, PolicyDocument};
 use serde_json::json;
 
 use super::{print, validate_role_arn, warn, Ctx};
 use crate::cli::AnnotateArgs;
 use crate::error::{Error, Result};
 use crate::kube::{
-    annotations, applied_keys, is_dns_subdomain, is_managed, keep_owned, AUDIENCE_ANNOTATION,
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE, ROLE_ARN_ANNOTATION, STS_REGIONAL_ANNOTATION,
-    TOKEN_EXPIRATION_ANNOTATION,
+    annotations, applied_keys, is_dns_subdomain, is_managed, keep_owned, MANAGED_BY_VALUE,
 };
 use crate::output::structured;
-
-/// The webhook's minimum token lifetime.
-const MIN_TOKEN_EXPIRATION: i64 = 600;
 
 /// Problems that make the binding not work, found before annotating.
 async fn check_role(
@@ -117,7 +114,7 @@ pub async fn run(ctx: &Ctx, args: AnnotateArgs) -> Result<()> {
     let audience = args
         .audience
         .clone()
-        .unwrap_or_else(|| DEFAULT_AUDIENCE.to_string());
+        .unwrap_or_else(|| STS_AUDIENCE.to_string());
     let problems = check_role(ctx, &args, &namespace, &audience).await;
     if !problems.is_empty() {
         if args.strict {
@@ -136,7 +133,7 @@ pub async fn run(ctx: &Ctx, args: AnnotateArgs) -> Result<()> {
         want.insert(AUDIENCE_ANNOTATION.into(), a.clone());
     }
     if let Some(b) = args.sts_regional_endpoints {
-        want.insert(STS_REGIONAL_ANNOTATION.into(), b.to_string());
+        want.insert(STS_REGIONAL_ENDPOINTS_ANNOTATION.into(), b.to_string());
     }
     if let Some(mut seconds) = args.token_expiration {
         if seconds < MIN_TOKEN_EXPIRATION {

@@ -3,6 +3,7 @@
 //! this one's trust statement); a service account kubectl-irsa created is deleted, any other only loses its
 //! annotation.
 
+use irsa_names::ROLE_ARN_ANNOTATION;
 use irsa_policy::service_account_subject;
 use serde_json::Value;
 
@@ -10,7 +11,7 @@ use super::{print, Ctx};
 use crate::cli::{DeleteArgs, OutputFormat};
 use crate::error::{Error, Result};
 use crate::executor::Live;
-use crate::kube::{annotations, is_dns_subdomain, is_managed, labels, ROLE_ARN_ANNOTATION};
+use crate::kube::{annotations, is_dns_subdomain, is_managed, labels};
 use crate::output::structured;
 use crate::plan::{Plan, SaSnapshot, Step};
 

@@ -1,5 +1,6 @@
 //! `kubectl irsa describe`: gather the facts for each service account and let the doctor judge them.
 
+use irsa_names::ROLE_ARN_ANNOTATION;
 use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
@@ -14,7 +15,7 @@ use crate::doctor::{
     Verdict,
 };
 use crate::error::{Error, Result};
-use crate::kube::{annotations, is_managed, ROLE_ARN_ANNOTATION};
+use crate::kube::{annotations, is_managed};
 use crate::output::structured;
 
 /// How many service accounts are examined at once.

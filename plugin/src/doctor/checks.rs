@@ -1,13 +1,13 @@
 //! The checks on IAM: annotation, role, OIDC provider, trust policy, policies. Each pushes its findings
 //! (with a fix for every problem) and hands the next check what it needs.
 
+use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE, TOKEN_EXPIRATION_ANNOTATION};
 use std::fmt::Write as _;
 
-use irsa_policy::{provider_arn, trust_admits, PolicyDocument, DEFAULT_AUDIENCE};
+use irsa_policy::{provider_arn, trust_admits, PolicyDocument};
 
 use super::{check, Check, ProviderFacts, RoleFacts, Status, Who};
 use crate::aws::Role;
-use crate::kube::{ROLE_ARN_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION};
 
 /// Levenshtein distance, for annotation-key typos.
 fn distance(a: &str, b: &str) -> usize {
@@ -397,7 +397,7 @@ pub(super) fn trust(
         ));
         return;
     }
-    let audience_flag = if audience == DEFAULT_AUDIENCE {
+    let audience_flag = if audience == STS_AUDIENCE {
         String::new()
     } else {
         format!(" --audience {audience}")

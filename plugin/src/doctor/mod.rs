@@ -11,25 +11,18 @@ mod render;
 #[cfg(test)]
 mod tests;
 
+use irsa_names::{AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use std::collections::BTreeMap;
 
-use irsa_policy::{service_account_subject, DEFAULT_AUDIENCE};
+use irsa_policy::service_account_subject;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::aws::{Provider, Role};
-use crate::kube::{AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION};
 
 pub use checks::looks_like_role_arn_key;
 pub use pods::PodFacts;
 pub use render::render;
-
-/// The webhook's projected volume and environment.
-pub const TOKEN_VOLUME: &str = "aws-iam-token";
-pub const ENV_ROLE_ARN: &str = "AWS_ROLE_ARN";
-pub const ENV_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
-pub const SKIP_CONTAINERS_ANNOTATION: &str = "eks.amazonaws.com/skip-containers";
-pub const SKIP_POD_LABEL: &str = "eks.amazonaws.com/skip-pod-identity-webhook";
 
 /// A service account as the doctor sees it.
 #[derive(Debug, Clone, Default)]
@@ -192,7 +185,7 @@ pub fn diagnose(facts: &Facts) -> Diagnosis {
             .annotations
             .get(AUDIENCE_ANNOTATION)
             .cloned()
-            .unwrap_or_else(|| DEFAULT_AUDIENCE.to_string()),
+            .unwrap_or_else(|| STS_AUDIENCE.to_string()),
     };
     let mut checks = Vec::new();
     let usable_arn = checks::annotation(&who, &sa.annotations, &mut checks);

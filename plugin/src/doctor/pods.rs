@@ -1,9 +1,10 @@
 //! Pods using the service account: did the pod identity webhook give them the token volume and env?
 
 use super::{check, Check, Facts, Status};
-use super::{
+use irsa_names::{
     ENV_ROLE_ARN, ENV_TOKEN_FILE, SKIP_CONTAINERS_ANNOTATION, SKIP_POD_LABEL, TOKEN_VOLUME,
 };
+
 use serde::Serialize;
 
 /// A pod using the service account and what the webhook did to it.

@@ -1,4 +1,5 @@
 use super::*;
+use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use irsa_policy::irsa_trust_policy;
 use irsa_policy::provider_arn;
 
@@ -33,7 +34,7 @@ fn healthy() -> Facts {
                 ISSUER,
                 "shop",
                 "app",
-                DEFAULT_AUDIENCE,
+                STS_AUDIENCE,
                 None,
             ))),
             attached: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
@@ -43,7 +44,7 @@ fn healthy() -> Facts {
         provider: ProviderFacts::Found(Provider {
             arn: provider_arn(ACCOUNT, ISSUER),
             url: "oidc.example.com/id/ABC".into(),
-            client_ids: vec![DEFAULT_AUDIENCE.into()],
+            client_ids: vec![STS_AUDIENCE.into()],
             thumbprints: vec![],
             tags: vec![],
         }),
@@ -83,7 +84,7 @@ fn wrong_subject_is_explained() {
             ISSUER,
             "shop",
             "other",
-            DEFAULT_AUDIENCE,
+            STS_AUDIENCE,
             None,
         ))),
         attached: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],

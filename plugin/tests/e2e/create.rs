@@ -4,9 +4,10 @@
 use crate::common::{self, env};
 use crate::{
     annotations, attached, default_role, describe, labels, namespace_exists, resource_version,
-    role, role_arn, MANAGED_LABEL, ROLE_ARN_ANNOTATION,
+    role, role_arn, MANAGED_LABEL,
 };
-use irsa_policy::{irsa_trust_policy, DEFAULT_AUDIENCE};
+use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
+use irsa_policy::irsa_trust_policy;
 use serde_json::json;
 
 #[test]
@@ -43,7 +44,7 @@ fn create_binds_the_service_account_with_the_exact_trust_policy() {
     ];
     let role_name = kubectl_irsa::naming::default_role_name("test-cluster", ns, name);
     let expected_trust =
-        irsa_trust_policy(env.account(), &env.issuer, ns, name, DEFAULT_AUDIENCE, None);
+        irsa_trust_policy(env.account(), &env.issuer, ns, name, STS_AUDIENCE, None);
 
     // --dry-run: the plan, with the exact trust policy, and no change on either side.
     let mut dry = args.to_vec();
@@ -151,7 +152,7 @@ fn create_binds_the_service_account_with_the_exact_trust_policy() {
             &env.issuer,
             ns,
             "discovered",
-            DEFAULT_AUDIENCE,
+            STS_AUDIENCE,
             None
         )
     );
@@ -240,7 +241,7 @@ fn a_subject_pattern_lets_one_role_serve_several_service_accounts() {
             &env.issuer,
             ns,
             "worker-1",
-            DEFAULT_AUDIENCE,
+            STS_AUDIENCE,
             Some("worker-*")
         )
         .to_string()

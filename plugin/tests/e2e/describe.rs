@@ -2,10 +2,9 @@
 //! STS agreeing with what describe says.
 
 use crate::common::{self, env, Env};
-use crate::{
-    assert_problem, create_reader, default_role, describe, role, Reader, ROLE_ARN_ANNOTATION,
-};
-use irsa_policy::{irsa_trust_policy, DEFAULT_AUDIENCE};
+use crate::{assert_problem, create_reader, default_role, describe, role, Reader};
+use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
+use irsa_policy::irsa_trust_policy;
 use serde_json::json;
 
 #[test]
@@ -32,7 +31,7 @@ fn describe_names_each_problem_and_its_fix() {
         &env.issuer,
         ns,
         "not-app",
-        DEFAULT_AUDIENCE,
+        STS_AUDIENCE,
         None,
     );
     env.block_on(env.aws.update_trust(&role_name, &wrong))
@@ -212,7 +211,7 @@ fn assume(env: &Env, ns: &str, name: &str, role_arn: &str) -> Result<String, Str
         "-n",
         ns,
         "--audience",
-        DEFAULT_AUDIENCE,
+        STS_AUDIENCE,
     ]);
     let sts = aws_sdk_sts::Client::new(&common::sdk_config(&env.emulator));
     env.block_on(
@@ -255,7 +254,7 @@ fn sts_agrees_with_describe() {
         &env.issuer,
         ns,
         "someone-else",
-        DEFAULT_AUDIENCE,
+        STS_AUDIENCE,
         None,
     );
     env.block_on(env.aws.update_trust(&role_name, &wrong))

@@ -2,7 +2,8 @@
 //! trust the service account (or get `--add-trust`), and a service account bound elsewhere.
 
 use crate::common::env;
-use crate::{annotations, default_role, describe, role, role_arn, ROLE_ARN_ANNOTATION};
+use crate::{annotations, default_role, describe, role, role_arn};
+use irsa_names::ROLE_ARN_ANNOTATION;
 
 #[test]
 fn annotate_checks_the_role_before_binding() {

@@ -21,7 +21,7 @@ use common::Env;
 use kubectl_irsa::aws::Role;
 use serde_json::Value;
 
-pub const ROLE_ARN_ANNOTATION: &str = "eks.amazonaws.com/role-arn";
+pub use irsa_names::ROLE_ARN_ANNOTATION;
 pub const MANAGED_LABEL: &str = "app.kubernetes.io/managed-by";
 
 pub fn role(env: &Env, name: &str) -> Option<Role> {

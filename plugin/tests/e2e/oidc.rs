@@ -2,7 +2,8 @@
 
 use crate::common::{self, env};
 use crate::{annotations, assert_problem, default_role, describe, role};
-use irsa_policy::{irsa_trust_policy, DEFAULT_AUDIENCE};
+use irsa_names::STS_AUDIENCE;
+use irsa_policy::irsa_trust_policy;
 use rustls_pki_types::pem::PemObject;
 
 #[test]
@@ -13,7 +14,7 @@ fn oidc_associate_is_idempotent_and_uses_the_ca_thumbprint() {
         .block_on(env.aws.get_provider(&env.provider_arn()))
         .unwrap()
         .expect("provider created by oidc associate");
-    assert!(provider.client_ids.contains(&DEFAULT_AUDIENCE.to_string()));
+    assert!(provider.client_ids.contains(&STS_AUDIENCE.to_string()));
     // The emulator's server sends only its leaf certificate; the top of the chain is its CA (AWS_CA_BUNDLE).
     let ca_der =
         rustls_pki_types::CertificateDer::from_pem_slice(env.emulator.ca_pem().unwrap().as_bytes())
@@ -87,7 +88,7 @@ fn a_custom_audience_needs_the_provider_to_list_it() {
         "oidc",
         "associate",
         "--audience",
-        DEFAULT_AUDIENCE,
+        STS_AUDIENCE,
         "--audience",
         audience,
     ]);

@@ -1,14 +1,14 @@
 //! Plans and rollback: a failed step undoes what the run did, and every Kubernetes and IAM step can be
 //! applied and undone with the live executor.
 
+use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use std::collections::BTreeMap;
 
 use crate::common::{env, Env};
 use crate::{
     annotations, attached, default_role, labels, resource_version, role, role_arn, MANAGED_LABEL,
-    ROLE_ARN_ANNOTATION,
 };
-use irsa_policy::{irsa_trust_policy, DEFAULT_AUDIENCE};
+use irsa_policy::irsa_trust_policy;
 use serde_json::{json, Value};
 
 #[test]
@@ -231,14 +231,7 @@ fn every_iam_step_can_be_undone() {
     let Some((env, _guard)) = env() else { return };
     let kube = connect(env);
     let name = "undo-iam";
-    let trust = irsa_trust_policy(
-        env.account(),
-        &env.issuer,
-        "undo",
-        "a",
-        DEFAULT_AUDIENCE,
-        None,
-    );
+    let trust = irsa_trust_policy(env.account(), &env.issuer, "undo", "a", STS_AUDIENCE, None);
     let inline = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]});
     let policy = env.create_policy("undo-read", "s3:GetObject");
     let boundary = env.create_policy("undo-boundary", "s3:*");
@@ -278,14 +271,7 @@ fn every_iam_step_can_be_undone() {
         )
     };
     let before = snapshot(env);
-    let other = irsa_trust_policy(
-        env.account(),
-        &env.issuer,
-        "undo",
-        "b",
-        DEFAULT_AUDIENCE,
-        None,
-    );
+    let other = irsa_trust_policy(env.account(), &env.issuer, "undo", "b", STS_AUDIENCE, None);
     let steps = vec![
         Step::UpdateTrust {
             role: name.into(),

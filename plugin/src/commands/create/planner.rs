@@ -2,7 +2,8 @@
 //! reported up to date. IAM steps come first and the service account last, so the annotation never points at
 //! a half-made role.
 
-use irsa_policy::{irsa_trust_statement, role_arn, trust_admits, PolicyDocument, DEFAULT_AUDIENCE};
+use irsa_names::{AUDIENCE_ANNOTATION, MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION, STS_AUDIENCE};
+use irsa_policy::{irsa_trust_statement, role_arn, trust_admits, PolicyDocument};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -11,10 +12,7 @@ use super::INLINE_POLICY_NAME;
 use crate::aws::{Aws, NewRole, Provider, MANAGED_BY_TAG, MANAGED_BY_VALUE};
 use crate::commands::Issuer;
 use crate::error::{Error, Result};
-use crate::kube::{
-    annotations, applied_keys, is_managed, keep_owned, labels, Kube, AUDIENCE_ANNOTATION,
-    MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION,
-};
+use crate::kube::{annotations, applied_keys, is_managed, keep_owned, labels, Kube};
 use crate::plan::{Plan, SaSnapshot, Step};
 
 /// The cluster side every binding shares.
@@ -273,7 +271,7 @@ async fn plan_service_account(
     };
     let mut want_annotations = spec.annotations.clone();
     want_annotations.insert(ROLE_ARN_ANNOTATION.into(), role_arn.to_string());
-    if spec.audience != DEFAULT_AUDIENCE {
+    if spec.audience != STS_AUDIENCE {
         want_annotations.insert(AUDIENCE_ANNOTATION.into(), spec.audience.clone());
     }
     let mut want_labels = spec.labels.clone();

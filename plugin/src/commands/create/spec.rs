@@ -120,14 +120,14 @@ impl CreateSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use irsa_policy::DEFAULT_AUDIENCE;
+    use irsa_names::STS_AUDIENCE;
     use serde_json::json;
 
     fn spec() -> CreateSpec {
         CreateSpec {
             namespace: "shop".into(),
             name: "app-1".into(),
-            audience: DEFAULT_AUDIENCE.into(),
+            audience: STS_AUDIENCE.into(),
             ..Default::default()
         }
     }

@@ -4,11 +4,7 @@
 
 use std::path::Path;
 
-/// The audience AWS STS requires in web identity tokens.
-pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
-
-/// The API server's own audience: in-cluster clients' tokens keep working next to [`STS_AUDIENCE`].
-pub const KUBERNETES_AUDIENCE: &str = "https://kubernetes.default.svc";
+use crate::{KUBERNETES_AUDIENCE, STS_AUDIENCE};
 
 /// `--api-audiences` for a real cluster: its own audience first (the default audience of tokens requested
 /// without one), then STS.
