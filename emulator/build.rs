@@ -1,13 +1,13 @@
-//! Embeds the AWS managed policy catalog (src/iam/catalog/*.json) so the binary needs no files at run time.
+//! Embeds the AWS managed policy catalog (src/services/iam/catalog/*.json) so the binary needs no files at run time.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/iam/catalog");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services/iam/catalog");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut names: Vec<String> = std::fs::read_dir(&dir)
-        .expect("src/iam/catalog exists")
+        .expect("src/services/iam/catalog exists")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json") && n != "index.json")

@@ -4,16 +4,14 @@
 use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey};
 
-use crate::app::{AppState, Shared};
+use std::sync::Arc;
+
 use crate::audit::Audit;
-use crate::auth::SessionKeys;
+use crate::clusters::keys;
 use crate::config::Config;
-use crate::error::AwsError;
-use crate::iam::catalog::Catalog;
-use crate::iam::validate;
-use crate::jwks::JwksCache;
-use crate::keys;
-use crate::query::{self, Params};
+use crate::protocol::{error_document, AwsError, Params, IAM};
+use crate::server::AppState;
+use crate::services::iam::validate;
 use crate::state::model::{Cluster, OidcProvider};
 use crate::state::Store;
 
@@ -29,7 +27,7 @@ fn query_error(err: &AwsError) -> QueryError {
     QueryError {
         code: err.code,
         message: err.message.clone(),
-        xml: query::error_document(query::IAM, err),
+        xml: error_document(IAM, err),
     }
 }
 
@@ -145,22 +143,20 @@ impl TokenVerifier {
             .map_err(|e| e.to_string())?;
         let mut config = Config::ephemeral();
         config.public_url = Some(TOKEN_PUBLIC_URL.to_string());
-        let store = Store::open(None).map_err(|e| e.to_string())?;
-        let sessions = SessionKeys::load_or_create(&store).map_err(|e| e.message)?;
-        let state = AppState::new(Shared {
-            sessions,
-            audit: Audit::new(None),
-            jwks: JwksCache::new(None),
-            store,
-            catalog: Catalog::builtin(),
-            public_url: TOKEN_PUBLIC_URL.to_string(),
-            ca_pem: None,
-            config,
-        });
+        let store = Arc::new(Store::open(None).map_err(|e| e.to_string())?);
+        // The state `start` builds, from the same builder.
+        let state = AppState::build(
+            &config,
+            TOKEN_PUBLIC_URL,
+            None,
+            store.clone(),
+            Audit::new(None),
+        )
+        .map_err(|e| e.to_string())?;
         let issuer = format!("{TOKEN_PUBLIC_URL}/id/{TOKEN_ISSUER_ID}");
         let public = keys::public_key(signing_key_pem).map_err(|e| e.to_string())?;
         let kid = keys::key_id(&public).map_err(|e| e.to_string())?;
-        let account = state.account_id().to_string();
+        let account = config.account_id.clone();
         let cluster = Cluster {
             name: "fuzz".into(),
             arn: format!("arn:aws:eks:us-east-1:{account}:cluster/fuzz"),
@@ -180,14 +176,12 @@ impl TokenVerifier {
             create_date: Utc::now(),
             tags: Vec::new(),
         };
-        state
-            .store
+        store
             .write(|db| {
                 db.put_cluster(&cluster)?;
-                db.put_oidc_provider(&provider)?;
-                Ok(())
+                db.put_oidc_provider(&provider)
             })
-            .map_err(|e| e.message)?;
+            .map_err(|e| e.to_string())?;
         Ok(TokenVerifier {
             runtime,
             state,
@@ -208,7 +202,7 @@ impl TokenVerifier {
 
     /// Signs `claims` as kube-apiserver does (RS256, the key's `kid`, no `typ`): the only tokens that may verify.
     pub fn sign(&self, claims: &serde_json::Value) -> Result<String, String> {
-        crate::tokens::sign(&self.signing_key_pem, &self.kid, claims)
+        crate::clusters::tokens::sign(&self.signing_key_pem, &self.kid, claims)
     }
 
     /// The RS256 signature (base64url) of `signing_input` (`header.payload`) with the cluster's key, for
@@ -224,7 +218,7 @@ impl TokenVerifier {
     pub fn verify(&self, token: &str) -> Result<Verified, (&'static str, String)> {
         let verified = self
             .runtime
-            .block_on(crate::sts::token::verify(&self.state, token))
+            .block_on(self.state.sts.verify_web_identity(token))
             .map_err(|e| (e.code, e.message))?;
         Ok(Verified {
             subject: verified.subject,

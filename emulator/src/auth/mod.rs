@@ -1,57 +1,19 @@
 //! Who is calling. Every signed request is verified (SigV4 over the admin credentials or STS-issued
 //! temporary credentials); unsigned requests are refused except where AWS allows them
-//! (AssumeRoleWithWebIdentity).
+//! (AssumeRoleWithWebIdentity). The [`Authenticator`] is the one place that decides; the protocol edge's
+//! extractors call it.
 
 pub mod session;
-mod sigv4;
+
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 
 pub use session::{IssuedCredentials, Session, SessionKeys, SessionPrincipal};
-pub use sigv4::SignedRequest;
 
-use crate::app::AppState;
-use crate::error::AwsError;
-
-/// `AWS4-HMAC-SHA256 Credential=AKID/date/region/service/aws4_request, SignedHeaders=…, Signature=…`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization {
-    pub access_key_id: String,
-    pub date: String,
-    pub region: String,
-    pub service: String,
-    pub signed_headers: Vec<String>,
-    pub signature: String,
-}
-
-pub fn authorization(headers: &HeaderMap) -> Option<Authorization> {
-    let auth = headers.get("authorization")?.to_str().ok()?;
-    let rest = auth.strip_prefix("AWS4-HMAC-SHA256")?;
-    let field = |name: &str| {
-        rest.split(',')
-            .map(str::trim)
-            .find_map(|part| part.strip_prefix(name))
-    };
-    let mut scope = field("Credential=")?.split('/');
-    let access_key_id = scope.next()?.to_string();
-    let date = scope.next()?.to_string();
-    let region = scope.next()?.to_string();
-    let service = scope.next()?.to_string();
-    let signed_headers = field("SignedHeaders=")?
-        .split(';')
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let signature = field("Signature=")?.to_string();
-    Some(Authorization {
-        access_key_id,
-        date,
-        region,
-        service,
-        signed_headers,
-        signature,
-    })
-}
+use crate::config::AdminCredentials;
+use crate::protocol::{authorization, verify_signature, AwsError, SignedRequest};
 
 /// The identity behind a verified request.
 #[derive(Debug, Clone)]
@@ -126,57 +88,69 @@ pub fn missing_authentication() -> AwsError {
     )
 }
 
-pub fn authenticate(state: &AppState, request: &SignedRequest) -> Result<Caller, AwsError> {
-    let auth = authorization(request.headers).ok_or_else(missing_authentication)?;
-    if auth.access_key_id == state.config.admin.access_key_id {
-        sigv4::verify(request, &auth, &state.config.admin.secret_access_key, None)?;
-        return Ok(Caller::Admin);
-    }
-    if !auth.access_key_id.starts_with("ASIA") {
-        return Err(invalid_token());
-    }
-    let token = request
-        .headers
-        .get("x-amz-security-token")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(invalid_token)?;
-    let session = state
-        .sessions
-        .open(&auth.access_key_id, token)
-        .map_err(|_| invalid_token())?;
-    if session.expiration <= Utc::now() {
-        return Err(AwsError::new(
-            "ExpiredToken",
-            StatusCode::FORBIDDEN,
-            "The security token included in the request is expired",
-        ));
-    }
-    let secret = state.sessions.secret_for(&auth.access_key_id);
-    sigv4::verify(request, &auth, &secret, Some(token))?;
-    Ok(Caller::Session(session))
+/// Verifies callers: SigV4 with the admin credentials or with temporary credentials this emulator sealed, and
+/// the admin API's bearer secret.
+#[derive(Clone)]
+pub struct Authenticator {
+    admin: Arc<AdminCredentials>,
+    sessions: Arc<SessionKeys>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+impl Authenticator {
+    pub fn new(admin: AdminCredentials, sessions: Arc<SessionKeys>) -> Self {
+        Authenticator {
+            admin: Arc::new(admin),
+            sessions,
+        }
+    }
 
-    #[test]
-    fn reads_the_authorization_header() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "authorization",
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/iam/aws4_request, SignedHeaders=host;X-Amz-Date, Signature=abc"
-                .parse()
-                .unwrap(),
-        );
-        let auth = authorization(&headers).unwrap();
-        assert_eq!(auth.access_key_id, "AKIDEXAMPLE");
-        assert_eq!(auth.date, "20240101");
-        assert_eq!(auth.region, "us-east-1");
-        assert_eq!(auth.service, "iam");
-        assert_eq!(auth.signed_headers, vec!["host", "x-amz-date"]);
-        assert_eq!(auth.signature, "abc");
-        headers.insert("authorization", "Bearer nope".parse().unwrap());
-        assert!(authorization(&headers).is_none());
+    /// The caller behind a SigV4-signed request.
+    pub fn authenticate(&self, request: &SignedRequest) -> Result<Caller, AwsError> {
+        let auth = authorization(request.headers).ok_or_else(missing_authentication)?;
+        if auth.access_key_id == self.admin.access_key_id {
+            verify_signature(request, &auth, &self.admin.secret_access_key, None)?;
+            return Ok(Caller::Admin);
+        }
+        if !auth.access_key_id.starts_with("ASIA") {
+            return Err(invalid_token());
+        }
+        let token = request
+            .headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(invalid_token)?;
+        let session = self
+            .sessions
+            .open(&auth.access_key_id, token)
+            .map_err(|_| invalid_token())?;
+        if session.expiration <= Utc::now() {
+            return Err(AwsError::new(
+                "ExpiredToken",
+                StatusCode::FORBIDDEN,
+                "The security token included in the request is expired",
+            ));
+        }
+        let secret = self.sessions.secret_for(&auth.access_key_id);
+        verify_signature(request, &auth, &secret, Some(token))?;
+        Ok(Caller::Session(session))
+    }
+
+    /// The admin API takes the admin secret as a bearer token, and nothing else: no SigV4, no session.
+    pub fn admin_bearer(&self, headers: &HeaderMap) -> Result<(), AwsError> {
+        let expected = format!("Bearer {}", self.admin.secret_access_key);
+        let given = headers.get("authorization").map(|v| v.as_bytes());
+        match given {
+            // Constant time: the admin secret must not leak through response timing.
+            Some(given)
+                if bool::from(subtle::ConstantTimeEq::ct_eq(given, expected.as_bytes())) =>
+            {
+                Ok(())
+            }
+            _ => Err(AwsError::new(
+                "AccessDenied",
+                StatusCode::FORBIDDEN,
+                "the emulator admin API needs 'Authorization: Bearer <admin secret access key>'",
+            )),
+        }
     }
 }

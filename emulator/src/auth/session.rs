@@ -12,7 +12,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::state::Store;
+use crate::state::{Store, StoreError};
 
 const META_KEY: &str = "session_key";
 /// Marks tokens of this format so a change of format can be recognised.
@@ -60,10 +60,21 @@ pub enum SessionError {
     Invalid,
 }
 
+/// Why the server key could not be loaded at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionKeyError {
+    #[error("cannot read or store the session key: {0}")]
+    Store(#[from] StoreError),
+    #[error("the stored session key is corrupt")]
+    Corrupt,
+    #[error("the stored session key has the wrong length")]
+    WrongLength,
+}
+
 impl SessionKeys {
     /// The store's key, made on first use. Kept with the state so credentials outlive restarts.
-    pub fn load_or_create(store: &Store) -> Result<SessionKeys, crate::AwsError> {
-        let encoded = store.write(|db| {
+    pub fn load_or_create(store: &Store) -> Result<SessionKeys, SessionKeyError> {
+        let encoded = store.write(|db| -> Result<String, StoreError> {
             if let Some(existing) = db.meta(META_KEY)? {
                 return Ok(existing);
             }
@@ -75,10 +86,8 @@ impl SessionKeys {
         })?;
         let bytes = STANDARD
             .decode(encoded)
-            .map_err(|_| crate::AwsError::internal("stored session key is corrupt"))?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| crate::AwsError::internal("stored session key has the wrong length"))?;
+            .map_err(|_| SessionKeyError::Corrupt)?;
+        let key: [u8; 32] = bytes.try_into().map_err(|_| SessionKeyError::WrongLength)?;
         Ok(SessionKeys { key })
     }
 
@@ -186,9 +195,10 @@ mod tests {
             .open(&creds.access_key_id, &creds.session_token)
             .unwrap();
         assert_eq!(session.principal, SessionPrincipal::AdminUser);
-        assert!(keys
-            .open("ASIAOTHEROTHEROTHER0", &creds.session_token)
-            .is_err());
+        assert!(matches!(
+            keys.open("ASIAOTHEROTHEROTHER0", &creds.session_token),
+            Err(SessionError::Invalid)
+        ));
     }
 
     #[test]
@@ -198,13 +208,18 @@ mod tests {
         let mut raw = STANDARD.decode(&creds.session_token).unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;
-        assert!(keys
-            .open(&creds.access_key_id, &STANDARD.encode(raw))
-            .is_err());
+        assert!(matches!(
+            keys.open(&creds.access_key_id, &STANDARD.encode(raw)),
+            Err(SessionError::Invalid)
+        ));
         let other = self::keys();
-        assert!(other
-            .open(&creds.access_key_id, &creds.session_token)
-            .is_err());
-        assert!(keys.open(&creds.access_key_id, "garbage").is_err());
+        assert!(matches!(
+            other.open(&creds.access_key_id, &creds.session_token),
+            Err(SessionError::Invalid)
+        ));
+        assert!(matches!(
+            keys.open(&creds.access_key_id, "garbage"),
+            Err(SessionError::Invalid)
+        ));
     }
 }

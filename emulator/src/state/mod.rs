@@ -12,8 +12,6 @@ use rusqlite::Connection;
 
 pub use db::{Cleared, Db, Page};
 
-use crate::error::AwsError;
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("sqlite: {0}")]
@@ -71,13 +69,21 @@ impl Store {
         })
     }
 
-    pub fn read<T>(&self, f: impl FnOnce(&Db) -> Result<T, AwsError>) -> Result<T, AwsError> {
+    /// Runs `f` with the connection. `f`'s error type is the caller's: a handler's domain error wraps
+    /// [`StoreError`], and the store knows nothing of it. Blocks: call it from the blocking pool ([`blocking`]).
+    pub fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
         let conn = self.lock();
         f(&Db::new(&conn))
     }
 
     /// Runs `f` in a transaction committed only when it returns `Ok`: a failed request changes nothing.
-    pub fn write<T>(&self, f: impl FnOnce(&Db) -> Result<T, AwsError>) -> Result<T, AwsError> {
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.lock();
         let tx = conn.transaction().map_err(StoreError::from)?;
         let value = f(&Db::new(&tx))?;
@@ -93,3 +99,25 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// The one rule for blocking work: SQLite calls block the thread (the lock, and the disk for writes), so a
+/// request's store work runs here, on tokio's blocking pool, and never on a runtime thread where it would stall
+/// every other connection that thread serves. One hop per request: a handler gathers all its store work into one
+/// closure. A panic in it answers as an internal error instead of taking the connection down.
+pub async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<Panicked> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|join_error| {
+            tracing::error!(error = %join_error, "handler panicked");
+            Err(E::from(Panicked))
+        })
+}
+
+/// Work handed to [`blocking`] panicked.
+#[derive(Debug, thiserror::Error)]
+#[error("the emulator failed while handling this request")]
+pub struct Panicked;

@@ -1,0 +1,34 @@
+//! Policy documents as IAM checks them on the way in: parsed by `irsa-policy`, then the checks that need
+//! the account's state (does the Federated principal name a provider that exists?).
+
+use irsa_policy::{DocumentKind, PolicyDocument};
+
+use crate::protocol::AwsError;
+use crate::state::Db;
+
+/// Trust policies have their own, smaller quota (`ACLSizePerRole`).
+pub const TRUST_POLICY_QUOTA: usize = 2048;
+pub const MANAGED_POLICY_QUOTA: usize = 6144;
+pub const INLINE_ROLE_POLICIES_QUOTA: usize = 10240;
+
+pub fn identity(document: &str) -> Result<PolicyDocument, AwsError> {
+    irsa_policy::validate(document, DocumentKind::Identity)
+        .map_err(|e| AwsError::malformed_policy(e.message()))
+}
+
+/// A trust policy must parse, and every principal that names something in this account must exist:
+/// IAM rejects a trust on a missing OIDC provider or role with "Invalid principal in policy".
+pub fn trust(db: &Db, account_id: &str, document: &str) -> Result<PolicyDocument, AwsError> {
+    let doc = irsa_policy::validate(document, DocumentKind::Trust)
+        .map_err(|e| AwsError::malformed_policy(e.message()))?;
+    for principal in doc.federated_principals() {
+        let ours = format!("arn:aws:iam::{account_id}:oidc-provider/");
+        // Other accounts' providers and web identity domains (accounts.google.com, …) are not ours to check.
+        if principal.starts_with(&ours) && db.oidc_provider(&principal)?.is_none() {
+            return Err(AwsError::malformed_policy(format!(
+                "Invalid principal in policy: \"Federated\":\"{principal}\""
+            )));
+        }
+    }
+    Ok(doc)
+}

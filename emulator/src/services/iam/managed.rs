@@ -1,0 +1,260 @@
+//! Customer managed policies and their versions; AWS managed policies are read-only from the catalog.
+
+use chrono::Utc;
+
+use super::paging::Paging;
+use super::render;
+use super::roles::merge_tags;
+use super::Iam;
+use super::{documents, find_policy, validate, Handled};
+use crate::protocol::AwsError;
+use crate::protocol::Params;
+use crate::protocol::XmlWriter;
+use crate::state::model::{ManagedPolicy, PolicyVersion};
+use crate::state::Db;
+
+pub const MAX_VERSIONS: usize = 5;
+
+pub fn create(iam: &Iam, p: &Params) -> Handled {
+    let name = p.required("PolicyName")?;
+    validate::policy_name(name)?;
+    let document = p.required("PolicyDocument")?;
+    let path = p.get("Path").unwrap_or("/");
+    validate::path("Path", path)?;
+    let description = p.get("Description");
+    if let Some(d) = description {
+        validate::description(d)?;
+    }
+    let tags = p.tags("Tags")?;
+    validate::tags(&tags)?;
+    validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
+    documents::identity(document)?;
+    let policy = iam.write(|db| {
+        if db.policy_name_taken(name)? {
+            return Err(AwsError::already_exists(format!(
+                "A policy called {name} already exists. Duplicate names are not allowed."
+            )));
+        }
+        let now = Utc::now();
+        let mut policy = ManagedPolicy {
+            name: name.to_string(),
+            path: path.to_string(),
+            policy_id: crate::ids::policy_id(),
+            arn: format!("arn:aws:iam::{}:policy{}{}", iam.account_id(), path, name),
+            description: description.map(str::to_string),
+            create_date: now,
+            update_date: now,
+            default_version_id: "v1".into(),
+            versions: vec![PolicyVersion {
+                version_id: "v1".into(),
+                document: document.to_string(),
+                create_date: now,
+            }],
+            next_version: 2,
+            tags: Vec::new(),
+        };
+        merge_tags(&mut policy.tags, tags, "TagsPerPolicy")?;
+        db.put_policy(&policy)?;
+        Ok(policy)
+    })?;
+    let mut xml = XmlWriter::new();
+    render::policy(&mut xml, "Policy", &policy, 0);
+    Ok(Some(xml))
+}
+
+pub fn get(iam: &Iam, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let (policy, attachments) = iam.read(|db| {
+        let policy = find_policy(&iam.catalog, db, arn)?;
+        Ok((policy, db.attachment_count(arn)?))
+    })?;
+    let mut xml = XmlWriter::new();
+    render::policy(&mut xml, "Policy", &policy, attachments);
+    Ok(Some(xml))
+}
+
+/// A customer managed policy that may be changed; AWS managed ones may not.
+fn customer_policy(iam: &Iam, db: &Db, arn: &str) -> Result<ManagedPolicy, AwsError> {
+    let policy = find_policy(&iam.catalog, db, arn)?;
+    if policy.is_aws_managed() {
+        return Err(AwsError::invalid_input(format!(
+            "Policy {arn} is an AWS managed policy and cannot be changed; create a customer managed copy instead."
+        )));
+    }
+    Ok(policy)
+}
+
+pub fn delete(iam: &Iam, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    iam.write(|db| {
+        let policy = customer_policy(iam, db, arn)?;
+        if db.attachment_count(arn)? > 0 {
+            return Err(AwsError::delete_conflict(
+                "Cannot delete a policy attached to entities.",
+            ));
+        }
+        if policy.versions.len() > 1 {
+            return Err(AwsError::delete_conflict(
+                "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+            ));
+        }
+        Ok(db.delete_policy(arn)?)
+    })?;
+    Ok(None)
+}
+
+pub fn list(iam: &Iam, p: &Params) -> Handled {
+    let scope = p.get("Scope").unwrap_or("All");
+    if !["All", "AWS", "Local"].contains(&scope) {
+        return Err(AwsError::constraint(
+            "Scope",
+            scope,
+            "Member must satisfy enum value set: [All, AWS, Local]",
+        ));
+    }
+    let only_attached = p.bool("OnlyAttached")?.unwrap_or(false);
+    let prefix = p.get("PathPrefix").unwrap_or("/");
+    validate::path_prefix(prefix)?;
+    let paging = Paging::from_params(p)?;
+    let listed = iam.read(|db| {
+        let mut all = Vec::new();
+        if scope != "Local" {
+            all.extend(iam.catalog.policies().cloned());
+        }
+        if scope != "AWS" {
+            all.extend(db.policies()?);
+        }
+        let mut listed = Vec::new();
+        for policy in all.into_iter().filter(|p| p.path.starts_with(prefix)) {
+            let count = db.attachment_count(&policy.arn)?;
+            if !only_attached || count > 0 {
+                listed.push((policy, count));
+            }
+        }
+        Ok(listed)
+    })?;
+    let page = paging.page(listed)?;
+    let mut xml = XmlWriter::new();
+    xml.open("Policies");
+    for (policy, count) in &page.items {
+        render::policy(&mut xml, "member", policy, *count);
+    }
+    xml.close("Policies");
+    render::pagination(&mut xml, page.next_marker.as_deref());
+    Ok(Some(xml))
+}
+
+fn no_such_version(arn: &str, version: &str) -> AwsError {
+    AwsError::no_such_entity(format!(
+        "Policy {arn} version {version} does not exist or is not attachable."
+    ))
+}
+
+pub fn get_version(iam: &Iam, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let version_id = p.required("VersionId")?;
+    let policy = iam.read(|db| find_policy(&iam.catalog, db, arn))?;
+    let version = policy
+        .versions
+        .iter()
+        .find(|v| v.version_id == version_id)
+        .ok_or_else(|| no_such_version(arn, version_id))?;
+    let mut xml = XmlWriter::new();
+    render::policy_version(
+        &mut xml,
+        "PolicyVersion",
+        version,
+        version.version_id == policy.default_version_id,
+        true,
+    );
+    Ok(Some(xml))
+}
+
+pub fn create_version(iam: &Iam, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let document = p.required("PolicyDocument")?;
+    let set_default = p.bool("SetAsDefault")?.unwrap_or(false);
+    validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
+    documents::identity(document)?;
+    let (version, is_default) = iam.write(|db| {
+        let mut policy = customer_policy(iam, db, arn)?;
+        if policy.versions.len() >= MAX_VERSIONS {
+            return Err(AwsError::limit_exceeded(format!(
+                "A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new version, you must delete an existing version."
+            )));
+        }
+        let now = Utc::now();
+        let version = PolicyVersion {
+            version_id: format!("v{}", policy.next_version),
+            document: document.to_string(),
+            create_date: now,
+        };
+        policy.next_version += 1;
+        policy.update_date = now;
+        if set_default {
+            policy.default_version_id = version.version_id.clone();
+        }
+        policy.versions.push(version.clone());
+        db.put_policy(&policy)?;
+        Ok((version, set_default))
+    })?;
+    let mut xml = XmlWriter::new();
+    render::policy_version(&mut xml, "PolicyVersion", &version, is_default, false);
+    Ok(Some(xml))
+}
+
+/// Newest version first, as IAM lists them.
+pub fn list_versions(iam: &Iam, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let paging = Paging::from_params(p)?;
+    let policy = iam.read(|db| find_policy(&iam.catalog, db, arn))?;
+    let page = paging.page(policy.versions.iter().rev().collect())?;
+    let mut xml = XmlWriter::new();
+    xml.open("Versions");
+    for version in page.items {
+        render::policy_version(
+            &mut xml,
+            "member",
+            version,
+            version.version_id == policy.default_version_id,
+            false,
+        );
+    }
+    xml.close("Versions");
+    render::pagination(&mut xml, page.next_marker.as_deref());
+    Ok(Some(xml))
+}
+
+pub fn delete_version(iam: &Iam, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let version_id = p.required("VersionId")?;
+    iam.write(|db| {
+        let mut policy = customer_policy(iam, db, arn)?;
+        if !policy.versions.iter().any(|v| v.version_id == version_id) {
+            return Err(no_such_version(arn, version_id));
+        }
+        if policy.default_version_id == version_id {
+            return Err(AwsError::delete_conflict(
+                "Cannot delete the default version of a policy.",
+            ));
+        }
+        policy.versions.retain(|v| v.version_id != version_id);
+        Ok(db.put_policy(&policy)?)
+    })?;
+    Ok(None)
+}
+
+pub fn set_default_version(iam: &Iam, p: &Params) -> Handled {
+    let arn = p.required("PolicyArn")?;
+    let version_id = p.required("VersionId")?;
+    iam.write(|db| {
+        let mut policy = customer_policy(iam, db, arn)?;
+        if !policy.versions.iter().any(|v| v.version_id == version_id) {
+            return Err(no_such_version(arn, version_id));
+        }
+        policy.default_version_id = version_id.to_string();
+        policy.update_date = Utc::now();
+        Ok(db.put_policy(&policy)?)
+    })?;
+    Ok(None)
+}

@@ -1,0 +1,273 @@
+//! AssumeRole and GetSessionToken, and what every AssumeRole* shares: validate the request, decide with the
+//! role's trust policy, issue sealed temporary credentials.
+
+use axum::http::StatusCode;
+use chrono::{Duration, Utc};
+use irsa_policy::{evaluate, RequestContext};
+
+use super::{render_credentials, Sts};
+use crate::audit::{Decision, Entry};
+use crate::auth::{Caller, SessionPrincipal};
+use crate::protocol::{AwsError, Params, XmlWriter};
+use crate::services::iam::Handled;
+use crate::state::model::Role;
+use crate::state::Db;
+
+const SESSION_POLICY_MAX: usize = 2048;
+
+pub(super) fn not_authorized(action: &str) -> AwsError {
+    AwsError::new(
+        "AccessDenied",
+        StatusCode::FORBIDDEN,
+        format!("Not authorized to perform sts:{action}"),
+    )
+}
+
+pub(super) fn session_name(params: &Params) -> Result<String, AwsError> {
+    let name = params.required("RoleSessionName")?;
+    let valid_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+    if !(2..=64).contains(&name.len()) || !valid_chars {
+        return Err(AwsError::constraint(
+            "RoleSessionName",
+            name,
+            "Member must have length between 2 and 64 and satisfy regular expression pattern: [\\w+=,.@-]*",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+pub(super) fn duration(
+    params: &Params,
+    role: &Role,
+    default: i64,
+    chained: bool,
+) -> Result<i64, AwsError> {
+    let requested = params
+        .int("DurationSeconds")?
+        .unwrap_or(default.min(role.max_session_duration));
+    if !(900..=43200).contains(&requested) {
+        return Err(AwsError::constraint(
+            "DurationSeconds",
+            &requested.to_string(),
+            "Member must have value between 900 and 43200",
+        ));
+    }
+    let max = if chained {
+        3600
+    } else {
+        role.max_session_duration
+    };
+    if requested > max {
+        return Err(AwsError::validation(format!(
+            "The requested DurationSeconds exceeds the {} set for this role.",
+            if chained {
+                "1 hour session limit for roles assumed by role chaining"
+            } else {
+                "MaxSessionDuration"
+            }
+        )));
+    }
+    Ok(requested)
+}
+
+pub(super) fn session_policy(params: &Params) -> Result<Option<String>, AwsError> {
+    let Some(policy) = params.get("Policy") else {
+        return Ok(None);
+    };
+    if policy.len() > SESSION_POLICY_MAX {
+        return Err(AwsError::new(
+            "PackedPolicyTooLarge",
+            StatusCode::BAD_REQUEST,
+            "Packed size of consumed session policies exceeds the allowed limit",
+        ));
+    }
+    irsa_policy::validate(policy, irsa_policy::DocumentKind::Identity)
+        .map_err(|e| AwsError::malformed_policy(e.message()))?;
+    Ok(Some(policy.to_string()))
+}
+
+/// The name of the role `RoleArn` names, after STS's checks of the ARN.
+pub(super) fn role_name(arn: &str) -> Result<String, AwsError> {
+    if !(20..=2048).contains(&arn.len()) {
+        return Err(AwsError::constraint(
+            "RoleArn",
+            arn,
+            "Member must have length between 20 and 2048",
+        ));
+    }
+    irsa_policy::role_name_from_arn(arn)
+        .ok_or_else(|| AwsError::validation(format!("{arn} is invalid")))
+}
+
+/// The role named by `RoleArn`, if it is one of this account's.
+pub(super) fn role_from_arn(db: &Db, name: &str, arn: &str) -> Result<Option<Role>, AwsError> {
+    Ok(db.role(name)?.filter(|r| r.arn == arn))
+}
+
+fn assumed_role_user(xml: &mut XmlWriter, state: &Sts, role: &Role, session: &str) {
+    xml.open("AssumedRoleUser")
+        .text_element("AssumedRoleId", &format!("{}:{session}", role.role_id))
+        .text_element(
+            "Arn",
+            &format!(
+                "arn:aws:sts::{}:assumed-role/{}/{session}",
+                state.account_id(),
+                role.name
+            ),
+        )
+        .close("AssumedRoleUser");
+}
+
+/// An allowed AssumeRole*: issues the session, audits the decision and renders the shared result
+/// members in AWS's order (`between` writes the action's own members after Credentials).
+pub(super) struct Grant<'a> {
+    pub caller: &'a str,
+    pub action: &'a str,
+    pub role: &'a Role,
+    pub session: &'a str,
+    pub seconds: i64,
+    pub policy: Option<String>,
+    pub explanation: String,
+}
+
+impl Grant<'_> {
+    pub fn issue(self, state: &Sts, xml: &mut XmlWriter, between: impl FnOnce(&mut XmlWriter)) {
+        let packed = packed_policy_size(&self.policy);
+        let creds = state.sessions.issue(
+            SessionPrincipal::AssumedRole {
+                role_name: self.role.name.clone(),
+                role_arn: self.role.arn.clone(),
+                role_id: self.role.role_id.clone(),
+                session_name: self.session.to_string(),
+            },
+            Utc::now() + Duration::seconds(self.seconds),
+            self.policy,
+            None,
+        );
+        state.audit.record(Entry {
+            caller: self.caller,
+            action: self.action,
+            role: Some(&self.role.arn),
+            decision: Decision::Allow,
+            code: None,
+            explanation: self.explanation,
+        });
+        render_credentials(xml, &creds);
+        between(xml);
+        assumed_role_user(xml, state, self.role, self.session);
+        if let Some(size) = packed {
+            xml.text_element("PackedPolicySize", &size.to_string());
+        }
+    }
+}
+
+fn packed_policy_size(policy: &Option<String>) -> Option<usize> {
+    policy
+        .as_ref()
+        .map(|p| (p.len() * 100).div_ceil(SESSION_POLICY_MAX))
+}
+
+/// Blocking (the role and the caller's permissions are read from the store).
+pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
+    let role_arn = params.required("RoleArn")?.to_string();
+    let session = session_name(params)?;
+    let policy = session_policy(params)?;
+    let caller_arn = caller.arn(state.account_id());
+    state
+        .authorizer
+        .authorize(caller, "sts:AssumeRole", &role_arn)?;
+    let deny = |err: AwsError, explanation: String| {
+        state.audit.record(Entry {
+            caller: &caller_arn,
+            action: "sts:AssumeRole",
+            role: Some(&role_arn),
+            decision: Decision::Deny,
+            code: Some(err.code),
+            explanation,
+        });
+        Err(err)
+    };
+    let denied = || {
+        AwsError::new(
+            "AccessDenied",
+            StatusCode::FORBIDDEN,
+            format!("User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"),
+        )
+    };
+    let name = role_name(&role_arn)?;
+    let Some(role) = state.store.read(|db| role_from_arn(db, &name, &role_arn))? else {
+        return deny(denied(), format!("role {role_arn} does not exist"));
+    };
+    let trust = state.trust.of(&role)?;
+    // A role session is matched by its role's ARN; any principal of the account by the account root.
+    let mut principals = vec![caller_arn.clone()];
+    if let Some(crate::auth::Session {
+        principal: SessionPrincipal::AssumedRole { role_arn: own, .. },
+        ..
+    }) = caller.role()
+    {
+        principals.push(own.clone());
+    }
+    principals.push(format!("arn:aws:iam::{}:root", state.account_id()));
+    let evaluations: Vec<_> = principals
+        .iter()
+        .map(|p| {
+            evaluate(
+                &[&*trust],
+                &RequestContext::new("sts:AssumeRole")
+                    .with_aws_principal(p.clone())
+                    .with_key("sts:RoleSessionName", &session),
+            )
+        })
+        .collect();
+    let Some(allowed) = evaluations.iter().find(|e| e.is_allowed()) else {
+        let explanation = evaluations.first().map(|e| e.explain()).unwrap_or_default();
+        return deny(
+            denied(),
+            format!("trust policy of {}: {explanation}", role.name),
+        );
+    };
+    let chained = caller.role().is_some();
+    let seconds = duration(params, &role, 3600, chained)?;
+    let grant = Grant {
+        caller: &caller_arn,
+        action: "sts:AssumeRole",
+        role: &role,
+        session: &session,
+        seconds,
+        policy,
+        explanation: allowed.explain(),
+    };
+    let mut xml = XmlWriter::new();
+    grant.issue(state, &mut xml, |_| {});
+    Ok(Some(xml))
+}
+
+pub fn get_session_token(state: &Sts, caller: &Caller, params: &Params) -> Handled {
+    if !matches!(caller, Caller::Admin) {
+        return Err(AwsError::new(
+            "AccessDenied",
+            StatusCode::FORBIDDEN,
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    let seconds = params.int("DurationSeconds")?.unwrap_or(43200);
+    if !(900..=129600).contains(&seconds) {
+        return Err(AwsError::constraint(
+            "DurationSeconds",
+            &seconds.to_string(),
+            "Member must have value between 900 and 129600",
+        ));
+    }
+    let creds = state.sessions.issue(
+        SessionPrincipal::AdminUser,
+        Utc::now() + Duration::seconds(seconds),
+        None,
+        None,
+    );
+    let mut xml = XmlWriter::new();
+    render_credentials(&mut xml, &creds);
+    Ok(Some(xml))
+}

@@ -1,0 +1,116 @@
+//! AssumeRoleWithWebIdentity, the IRSA call: verify the token, decide with the role's trust policy, issue
+//! credentials. The hot path of the emulator: one store read (provider and role together, on the blocking
+//! pool), cached keys and trust policies, and the token decoded once.
+
+use irsa_policy::evaluate;
+
+use super::assume::{
+    duration, not_authorized, role_from_arn, role_name, session_name, session_policy, Grant,
+};
+use super::token::UnverifiedToken;
+use super::Sts;
+use crate::audit::{Decision, Entry};
+use crate::protocol::{AwsError, Params, XmlWriter};
+use crate::services::iam::Handled;
+use crate::state::blocking;
+
+const ACTION: &str = "AssumeRoleWithWebIdentity";
+
+pub async fn assume_role_with_web_identity(sts: &Sts, params: &Params) -> Handled {
+    let role_arn = params.required("RoleArn")?.to_string();
+    let session = session_name(params)?;
+    let web_token = params.required("WebIdentityToken")?;
+    if !(4..=20000).contains(&web_token.len()) {
+        return Err(AwsError::constraint(
+            "WebIdentityToken",
+            "***",
+            "Member must have length between 4 and 20000",
+        ));
+    }
+    let policy = session_policy(params)?;
+    let audit_deny = |caller: &str, err: &AwsError, explanation: String| {
+        sts.audit.record(Entry {
+            caller,
+            action: "sts:AssumeRoleWithWebIdentity",
+            role: Some(&role_arn),
+            decision: Decision::Deny,
+            code: Some(err.code),
+            explanation,
+        });
+    };
+    let unverified = |err: AwsError| {
+        audit_deny("(unverified web identity)", &err, err.message.clone());
+        err
+    };
+
+    let token = UnverifiedToken::decode(web_token).map_err(unverified)?;
+    // The role is read with the provider, before the token is verified, to take the store once; its errors
+    // still come after the token's, as STS reports them.
+    let role_name = role_name(&role_arn);
+    let (store, provider_arn) = (sts.store.clone(), sts.provider_arn(&token));
+    let (lookup, arn) = (role_name.clone().ok(), role_arn.clone());
+    let (provider, role) = blocking(move || {
+        store.read(|db| {
+            let provider = db.oidc_provider(&provider_arn)?;
+            let role = match &lookup {
+                Some(name) => role_from_arn(db, name, &arn)?,
+                None => None,
+            };
+            Ok::<_, AwsError>((provider, role))
+        })
+    })
+    .await
+    .map_err(unverified)?;
+    let (verified, provider) = sts
+        .verify_token(token, provider)
+        .await
+        .map_err(unverified)?;
+
+    // The ARN's own errors come after the token's, as STS reports them.
+    role_name?;
+    let Some(role) = role else {
+        let err = not_authorized(ACTION);
+        audit_deny(
+            &verified.subject,
+            &err,
+            format!(
+                "role {role_arn} does not exist in account {}",
+                sts.account_id()
+            ),
+        );
+        return Err(err);
+    };
+    let trust = sts.trust.of(&role)?;
+    let provider_key = &provider.url;
+    let ctx =
+        irsa_policy::web_identity_context(&provider.arn, &verified.subject, &verified.audience)
+            .with_key(format!("{provider_key}:amr"), "authenticated")
+            .with_key("sts:RoleSessionName", &session);
+    let evaluation = evaluate(&[&*trust], &ctx);
+    if !evaluation.is_allowed() {
+        let err = not_authorized(ACTION);
+        audit_deny(
+            &verified.subject,
+            &err,
+            format!("trust policy of {}: {}", role.name, evaluation.explain()),
+        );
+        return Err(err);
+    }
+    let seconds = duration(params, &role, 3600, false)?;
+    let grant = Grant {
+        caller: &verified.subject,
+        action: "sts:AssumeRoleWithWebIdentity",
+        role: &role,
+        session: &session,
+        seconds,
+        policy,
+        explanation: evaluation.explain(),
+    };
+    let mut xml = XmlWriter::new();
+    grant.issue(sts, &mut xml, |xml| {
+        xml.text_element("SubjectFromWebIdentityToken", &verified.subject);
+    });
+    xml.text_element("Provider", &provider.arn)
+        .text_element("Audience", &verified.audience);
+    Ok(Some(xml))
+}
