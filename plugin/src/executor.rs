@@ -1,28 +1,58 @@
-//! The live [`Executor`]: each [`Step`] as AWS and Kubernetes calls, and how to undo it.
+//! The live [`Executor`]s: each step as AWS or Kubernetes calls, and how to undo it. Which one runs a plan
+//! follows from the plan's step type, so a plan can only be applied with the clients its steps need.
 
 use std::collections::BTreeMap;
 
 use crate::aws::{Aws, NewRole};
 use crate::error::{Error, Result};
 use crate::kube::Kube;
-use crate::plan::{Executor, Outcome, SaSnapshot, Step};
+use crate::plan::{ClusterStep, Executor, IamStep, Outcome, SaSnapshot, Step};
 
-/// Talks to AWS and (when the plan has Kubernetes steps) to the cluster.
+/// Applies [`IamStep`]s with the AWS client.
+pub struct AwsSteps<'a>(pub &'a Aws);
+
+/// Applies [`ClusterStep`]s with the Kubernetes client.
+pub struct KubeSteps<'a>(pub &'a Kube);
+
+/// Applies plans that touch both: IAM steps with AWS, cluster steps with Kubernetes.
 pub struct Live<'a> {
-    pub aws: Option<&'a Aws>,
-    pub kube: Option<&'a Kube>,
+    pub aws: &'a Aws,
+    pub kube: &'a Kube,
 }
 
-impl Live<'_> {
-    fn aws(&self) -> Result<&Aws> {
-        self.aws
-            .ok_or_else(|| Error::Conflict("internal: an AWS step without an AWS client".into()))
+impl Executor<IamStep> for Live<'_> {
+    async fn apply(&self, step: &IamStep) -> Result<Outcome> {
+        AwsSteps(self.aws).apply(step).await
     }
 
-    fn kube(&self) -> Result<&Kube> {
-        self.kube.ok_or_else(|| {
-            Error::Conflict("internal: a Kubernetes step without a Kubernetes client".into())
-        })
+    async fn undo(&self, step: &IamStep, outcome: &Outcome) -> Result<()> {
+        AwsSteps(self.aws).undo(step, outcome).await
+    }
+}
+
+impl Executor<ClusterStep> for Live<'_> {
+    async fn apply(&self, step: &ClusterStep) -> Result<Outcome> {
+        KubeSteps(self.kube).apply(step).await
+    }
+
+    async fn undo(&self, step: &ClusterStep, outcome: &Outcome) -> Result<()> {
+        KubeSteps(self.kube).undo(step, outcome).await
+    }
+}
+
+impl Executor<Step> for Live<'_> {
+    async fn apply(&self, step: &Step) -> Result<Outcome> {
+        match step {
+            Step::Iam(step) => AwsSteps(self.aws).apply(step).await,
+            Step::Cluster(step) => KubeSteps(self.kube).apply(step).await,
+        }
+    }
+
+    async fn undo(&self, step: &Step, outcome: &Outcome) -> Result<()> {
+        match step {
+            Step::Iam(step) => AwsSteps(self.aws).undo(step, outcome).await,
+            Step::Cluster(step) => KubeSteps(self.kube).undo(step, outcome).await,
+        }
     }
 }
 
@@ -44,141 +74,104 @@ async fn recreate_role(aws: &Aws, role: &NewRole) -> Result<Outcome> {
     Ok(Outcome::created(arn))
 }
 
-impl Executor for Live<'_> {
-    async fn apply(&self, step: &Step) -> Result<Outcome> {
+impl Executor<IamStep> for AwsSteps<'_> {
+    async fn apply(&self, step: &IamStep) -> Result<Outcome> {
         match step {
-            Step::CreateOidcProvider {
+            IamStep::CreateOidcProvider {
                 issuer,
                 client_ids,
                 thumbprints,
                 tags,
             } => {
                 let arn = self
-                    .aws()?
+                    .0
                     .create_provider(issuer, client_ids, thumbprints, tags)
                     .await?;
                 Ok(Outcome::created(arn))
             }
-            Step::AddClientId {
+            IamStep::AddClientId {
                 provider_arn,
                 client_id,
             } => {
-                self.aws()?.add_client_id(provider_arn, client_id).await?;
+                self.0.add_client_id(provider_arn, client_id).await?;
                 Ok(Outcome::changed())
             }
-            Step::CreateRole { role } => recreate_role(self.aws()?, role).await,
-            Step::UpdateTrust { role, trust, .. } => {
-                self.aws()?.update_trust(role, trust).await?;
+            IamStep::CreateRole { role } => recreate_role(self.0, role).await,
+            IamStep::UpdateTrust { role, trust, .. } => {
+                self.0.update_trust(role, trust).await?;
                 Ok(Outcome::changed())
             }
-            Step::UpdateMaxSessionDuration { role, seconds, .. } => {
-                self.aws()?.update_max_session(role, *seconds).await?;
+            IamStep::UpdateMaxSessionDuration { role, seconds, .. } => {
+                self.0.update_max_session(role, *seconds).await?;
                 Ok(Outcome::changed())
             }
-            Step::PutPermissionsBoundary {
+            IamStep::PutPermissionsBoundary {
                 role, policy_arn, ..
             } => {
-                self.aws()?.put_boundary(role, policy_arn).await?;
+                self.0.put_boundary(role, policy_arn).await?;
                 Ok(Outcome::changed())
             }
-            Step::TagRole { role, tags, .. } => {
-                self.aws()?.tag_role(role, tags).await?;
+            IamStep::TagRole { role, tags, .. } => {
+                self.0.tag_role(role, tags).await?;
                 Ok(Outcome::changed())
             }
-            Step::AttachPolicy { role, policy_arn } => {
-                self.aws()?.attach_policy(role, policy_arn).await?;
+            IamStep::AttachPolicy { role, policy_arn } => {
+                self.0.attach_policy(role, policy_arn).await?;
                 Ok(Outcome::changed())
             }
-            Step::DetachPolicy { role, policy_arn } => {
-                self.aws()?.detach_policy(role, policy_arn).await?;
+            IamStep::DetachPolicy { role, policy_arn } => {
+                self.0.detach_policy(role, policy_arn).await?;
                 Ok(Outcome::changed())
             }
-            Step::PutInlinePolicy {
+            IamStep::PutInlinePolicy {
                 role,
                 policy_name,
                 document,
                 ..
             } => {
-                self.aws()?
+                self.0
                     .put_inline_policy(role, policy_name, document)
                     .await?;
                 Ok(Outcome::changed())
             }
-            Step::DeleteInlinePolicy {
+            IamStep::DeleteInlinePolicy {
                 role, policy_name, ..
             } => {
-                self.aws()?.delete_inline_policy(role, policy_name).await?;
+                self.0.delete_inline_policy(role, policy_name).await?;
                 Ok(Outcome::changed())
             }
-            Step::DeleteRole { role } => {
-                self.aws()?.delete_role(role).await?;
-                Ok(Outcome::changed())
-            }
-            Step::CreateNamespace { namespace } => {
-                if self.kube()?.create_namespace(namespace).await? {
-                    Ok(Outcome::changed())
-                } else {
-                    Ok(Outcome::unchanged())
-                }
-            }
-            Step::ApplyServiceAccount {
-                namespace,
-                name,
-                annotations,
-                labels,
-                ..
-            } => {
-                self.kube()?
-                    .apply_service_account(namespace, name, annotations, labels)
-                    .await?;
-                Ok(Outcome::changed())
-            }
-            Step::RemoveServiceAccountAnnotations {
-                namespace,
-                name,
-                keys,
-                ..
-            } => {
-                let patch = keys.iter().map(|k| (k.clone(), None)).collect();
-                self.kube()?
-                    .patch_service_account_metadata(namespace, name, &patch, &BTreeMap::new())
-                    .await?;
-                Ok(Outcome::changed())
-            }
-            Step::DeleteServiceAccount {
-                namespace, name, ..
-            } => {
-                self.kube()?.delete_service_account(namespace, name).await?;
+            IamStep::DeleteRole { role } => {
+                self.0.delete_role(role).await?;
                 Ok(Outcome::changed())
             }
         }
     }
 
-    async fn undo(&self, step: &Step, outcome: &Outcome) -> Result<()> {
+    async fn undo(&self, step: &IamStep, outcome: &Outcome) -> Result<()> {
         match step {
-            Step::CreateOidcProvider { .. } => match &outcome.arn {
-                Some(arn) => self.aws()?.delete_provider(arn).await,
+            IamStep::CreateOidcProvider { .. } => match &outcome.arn {
+                Some(arn) => self.0.delete_provider(arn).await,
                 None => Ok(()),
             },
-            Step::AddClientId {
+            IamStep::AddClientId {
                 provider_arn,
                 client_id,
-            } => self.aws()?.remove_client_id(provider_arn, client_id).await,
-            Step::CreateRole { role } => self.aws()?.delete_role(&role.name).await,
-            Step::UpdateTrust { role, previous, .. } => {
-                self.aws()?.update_trust(role, previous).await
+            } => self.0.remove_client_id(provider_arn, client_id).await,
+            IamStep::CreateRole { role } => self.0.delete_role(&role.name).await,
+            IamStep::UpdateTrust { role, previous, .. } => {
+                self.0.update_trust(role, previous).await
             }
-            Step::UpdateMaxSessionDuration { role, previous, .. } => {
-                self.aws()?
+            IamStep::UpdateMaxSessionDuration { role, previous, .. } => {
+                self.0
                     .update_max_session(role, previous.unwrap_or(3600))
                     .await
             }
-            Step::PutPermissionsBoundary { role, previous, .. } => match previous {
-                Some(arn) => self.aws()?.put_boundary(role, arn).await,
-                None => self.aws()?.delete_boundary(role).await,
+            IamStep::PutPermissionsBoundary { role, previous, .. } => match previous {
+                Some(arn) => self.0.put_boundary(role, arn).await,
+                None => self.0.delete_boundary(role).await,
             },
-            Step::TagRole { role, previous, .. } => {
-                let aws = self.aws()?;
+            IamStep::TagRole { role, previous, .. } => {
+                let aws = self.0;
                 let restore: Vec<(String, String)> = previous
                     .iter()
                     .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
@@ -196,70 +189,115 @@ impl Executor for Live<'_> {
                 }
                 Ok(())
             }
-            Step::AttachPolicy { role, policy_arn } => {
-                self.aws()?.detach_policy(role, policy_arn).await
+            IamStep::AttachPolicy { role, policy_arn } => {
+                self.0.detach_policy(role, policy_arn).await
             }
-            Step::DetachPolicy { role, policy_arn } => {
-                self.aws()?.attach_policy(role, policy_arn).await
+            IamStep::DetachPolicy { role, policy_arn } => {
+                self.0.attach_policy(role, policy_arn).await
             }
-            Step::PutInlinePolicy {
+            IamStep::PutInlinePolicy {
                 role,
                 policy_name,
                 previous,
                 ..
             } => match previous {
-                Some(doc) => self.aws()?.put_inline_policy(role, policy_name, doc).await,
-                None => self.aws()?.delete_inline_policy(role, policy_name).await,
+                Some(doc) => self.0.put_inline_policy(role, policy_name, doc).await,
+                None => self.0.delete_inline_policy(role, policy_name).await,
             },
-            Step::DeleteInlinePolicy {
+            IamStep::DeleteInlinePolicy {
                 role,
                 policy_name,
                 previous,
-            } => {
-                self.aws()?
-                    .put_inline_policy(role, policy_name, previous)
-                    .await
-            }
-            Step::DeleteRole { role } => Err(Error::Conflict(format!(
+            } => self.0.put_inline_policy(role, policy_name, previous).await,
+            IamStep::DeleteRole { role } => Err(Error::Conflict(format!(
                 "role {role} was deleted and cannot be restored"
             ))),
-            Step::CreateNamespace { namespace } => self.kube()?.delete_namespace(namespace).await,
-            Step::ApplyServiceAccount {
+        }
+    }
+}
+
+impl Executor<ClusterStep> for KubeSteps<'_> {
+    async fn apply(&self, step: &ClusterStep) -> Result<Outcome> {
+        match step {
+            ClusterStep::CreateNamespace { namespace } => {
+                if self.0.create_namespace(namespace).await? {
+                    Ok(Outcome::changed())
+                } else {
+                    Ok(Outcome::unchanged())
+                }
+            }
+            ClusterStep::ApplyServiceAccount {
+                namespace,
+                name,
+                annotations,
+                labels,
+                ..
+            } => {
+                self.0
+                    .apply_service_account(namespace, name, annotations, labels)
+                    .await?;
+                Ok(Outcome::changed())
+            }
+            ClusterStep::RemoveServiceAccountAnnotations {
+                namespace,
+                name,
+                keys,
+                ..
+            } => {
+                let patch = keys.iter().map(|k| (k.clone(), None)).collect();
+                self.0
+                    .patch_service_account_metadata(namespace, name, &patch, &BTreeMap::new())
+                    .await?;
+                Ok(Outcome::changed())
+            }
+            ClusterStep::DeleteServiceAccount {
+                namespace, name, ..
+            } => {
+                self.0.delete_service_account(namespace, name).await?;
+                Ok(Outcome::changed())
+            }
+        }
+    }
+
+    async fn undo(&self, step: &ClusterStep, _: &Outcome) -> Result<()> {
+        match step {
+            ClusterStep::CreateNamespace { namespace } => self.0.delete_namespace(namespace).await,
+            ClusterStep::ApplyServiceAccount {
                 namespace,
                 name,
                 annotations,
                 labels,
                 previous,
             } => match previous {
-                None => self.kube()?.delete_service_account(namespace, name).await,
+                None => self.0.delete_service_account(namespace, name).await,
                 Some(SaSnapshot {
                     annotations: prev_annotations,
                     labels: prev_labels,
                 }) => {
                     let a = restore(prev_annotations, annotations.keys().cloned());
                     let l = restore(prev_labels, labels.keys().cloned());
-                    self.kube()?
+                    self.0
                         .patch_service_account_metadata(namespace, name, &a, &l)
                         .await
                 }
             },
-            Step::RemoveServiceAccountAnnotations {
+            ClusterStep::RemoveServiceAccountAnnotations {
                 namespace,
                 name,
                 keys,
                 previous,
             } => {
                 let a = restore(&previous.annotations, keys.iter().cloned());
-                self.kube()?
+                self.0
                     .patch_service_account_metadata(namespace, name, &a, &BTreeMap::new())
                     .await
             }
-            Step::DeleteServiceAccount {
+            ClusterStep::DeleteServiceAccount {
                 namespace,
                 name,
                 previous,
             } => {
-                self.kube()?
+                self.0
                     .apply_service_account(namespace, name, &previous.annotations, &previous.labels)
                     .await?;
                 Ok(())

@@ -18,14 +18,14 @@ pub struct SaSnapshot {
     pub labels: BTreeMap<String, String>,
 }
 
-/// One change.
+/// A change in IAM: needs only the AWS client.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(
     tag = "action",
     rename_all = "camelCase",
     rename_all_fields = "camelCase"
 )]
-pub enum Step {
+pub enum IamStep {
     CreateOidcProvider {
         issuer: String,
         client_ids: Vec<String>,
@@ -85,6 +85,16 @@ pub enum Step {
     DeleteRole {
         role: String,
     },
+}
+
+/// A change in the cluster: needs only the Kubernetes client.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(
+    tag = "action",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum ClusterStep {
     CreateNamespace {
         namespace: String,
     },
@@ -109,6 +119,63 @@ pub enum Step {
     },
 }
 
+/// One change of a plan that touches both IAM and the cluster. Its type says which client it needs: a plan of
+/// [`IamStep`]s runs with the AWS client alone, a plan of [`Step`]s needs both, so no plan can reach a step
+/// whose client was never connected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Step {
+    Iam(IamStep),
+    Cluster(ClusterStep),
+}
+
+impl From<IamStep> for Step {
+    fn from(step: IamStep) -> Self {
+        Step::Iam(step)
+    }
+}
+
+impl From<ClusterStep> for Step {
+    fn from(step: ClusterStep) -> Self {
+        Step::Cluster(step)
+    }
+}
+
+/// What a plan says about each of its steps.
+pub trait PlanStep {
+    /// One line saying what the step does.
+    fn summary(&self) -> String;
+    /// What undoing the step does, in the past tense (for the rollback report).
+    fn undo_summary(&self) -> String;
+    /// Documents worth showing in full (trust policies, inline policies), as `(title, JSON)`.
+    fn documents(&self) -> Vec<(&'static str, &Value)> {
+        Vec::new()
+    }
+}
+
+impl PlanStep for Step {
+    fn summary(&self) -> String {
+        match self {
+            Step::Iam(step) => step.summary(),
+            Step::Cluster(step) => step.summary(),
+        }
+    }
+
+    fn undo_summary(&self) -> String {
+        match self {
+            Step::Iam(step) => step.undo_summary(),
+            Step::Cluster(step) => step.undo_summary(),
+        }
+    }
+
+    fn documents(&self) -> Vec<(&'static str, &Value)> {
+        match self {
+            Step::Iam(step) => step.documents(),
+            Step::Cluster(step) => step.documents(),
+        }
+    }
+}
+
 fn kv(pairs: &BTreeMap<String, String>) -> String {
     pairs
         .iter()
@@ -124,11 +191,10 @@ fn tags_text(tags: &[(String, String)]) -> String {
         .join(", ")
 }
 
-impl Step {
-    /// One line saying what the step does.
-    pub fn summary(&self) -> String {
+impl PlanStep for IamStep {
+    fn summary(&self) -> String {
         match self {
-            Step::CreateOidcProvider {
+            IamStep::CreateOidcProvider {
                 issuer,
                 client_ids,
                 thumbprints,
@@ -138,11 +204,11 @@ impl Step {
                 client_ids.join(", "),
                 thumbprints.join(", ")
             ),
-            Step::AddClientId {
+            IamStep::AddClientId {
                 provider_arn,
                 client_id,
             } => format!("add client ID {client_id} to IAM OIDC provider {provider_arn}"),
-            Step::CreateRole { role } => {
+            IamStep::CreateRole { role } => {
                 let mut s = format!("create IAM role {} (path {}", role.name, role.path);
                 if let Some(m) = role.max_session_duration {
                     let _ = write!(s, ", max session {m}s");
@@ -153,8 +219,8 @@ impl Step {
                 let _ = write!(s, ", tags {})", tags_text(&role.tags));
                 s
             }
-            Step::UpdateTrust { role, .. } => format!("update the trust policy of role {role}"),
-            Step::UpdateMaxSessionDuration {
+            IamStep::UpdateTrust { role, .. } => format!("update the trust policy of role {role}"),
+            IamStep::UpdateMaxSessionDuration {
                 role,
                 seconds,
                 previous,
@@ -162,19 +228,19 @@ impl Step {
                 "set max session duration of role {role} to {seconds}s (was {})",
                 previous.map_or("the default".to_string(), |p| format!("{p}s"))
             ),
-            Step::PutPermissionsBoundary {
+            IamStep::PutPermissionsBoundary {
                 role, policy_arn, ..
             } => format!("set permissions boundary of role {role} to {policy_arn}"),
-            Step::TagRole { role, tags, .. } => {
+            IamStep::TagRole { role, tags, .. } => {
                 format!("tag role {role} with {}", tags_text(tags))
             }
-            Step::AttachPolicy { role, policy_arn } => {
+            IamStep::AttachPolicy { role, policy_arn } => {
                 format!("attach policy {policy_arn} to role {role}")
             }
-            Step::DetachPolicy { role, policy_arn } => {
+            IamStep::DetachPolicy { role, policy_arn } => {
                 format!("detach policy {policy_arn} from role {role}")
             }
-            Step::PutInlinePolicy {
+            IamStep::PutInlinePolicy {
                 role,
                 policy_name,
                 previous,
@@ -183,12 +249,70 @@ impl Step {
                 let verb = if previous.is_some() { "replace" } else { "put" };
                 format!("{verb} inline policy {policy_name} of role {role}")
             }
-            Step::DeleteInlinePolicy {
+            IamStep::DeleteInlinePolicy {
                 role, policy_name, ..
             } => format!("delete inline policy {policy_name} of role {role}"),
-            Step::DeleteRole { role } => format!("delete IAM role {role}"),
-            Step::CreateNamespace { namespace } => format!("create namespace {namespace}"),
-            Step::ApplyServiceAccount {
+            IamStep::DeleteRole { role } => format!("delete IAM role {role}"),
+        }
+    }
+
+    fn undo_summary(&self) -> String {
+        match self {
+            IamStep::CreateOidcProvider { issuer, .. } => {
+                format!("deleted the IAM OIDC provider for {issuer}")
+            }
+            IamStep::AddClientId {
+                provider_arn,
+                client_id,
+            } => format!("removed client ID {client_id} from {provider_arn}"),
+            IamStep::CreateRole { role } => format!("deleted role {}", role.name),
+            IamStep::UpdateTrust { role, .. } => {
+                format!("restored the trust policy of role {role}")
+            }
+            IamStep::UpdateMaxSessionDuration { role, .. } => {
+                format!("restored the max session duration of role {role}")
+            }
+            IamStep::PutPermissionsBoundary { role, .. } => {
+                format!("restored the permissions boundary of role {role}")
+            }
+            IamStep::TagRole { role, .. } => format!("restored the tags of role {role}"),
+            IamStep::AttachPolicy { role, policy_arn } => {
+                format!("detached policy {policy_arn} from role {role}")
+            }
+            IamStep::DetachPolicy { role, policy_arn } => {
+                format!("re-attached policy {policy_arn} to role {role}")
+            }
+            IamStep::PutInlinePolicy {
+                role,
+                policy_name,
+                previous,
+                ..
+            } => match previous {
+                Some(_) => format!("restored inline policy {policy_name} of role {role}"),
+                None => format!("deleted inline policy {policy_name} of role {role}"),
+            },
+            IamStep::DeleteInlinePolicy {
+                role, policy_name, ..
+            } => format!("restored inline policy {policy_name} of role {role}"),
+            IamStep::DeleteRole { role } => format!("(role {role} cannot be restored)"),
+        }
+    }
+
+    fn documents(&self) -> Vec<(&'static str, &Value)> {
+        match self {
+            IamStep::CreateRole { role } => vec![("trust policy", &role.trust)],
+            IamStep::UpdateTrust { trust, .. } => vec![("new trust policy", trust)],
+            IamStep::PutInlinePolicy { document, .. } => vec![("policy document", document)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl PlanStep for ClusterStep {
+    fn summary(&self) -> String {
+        match self {
+            ClusterStep::CreateNamespace { namespace } => format!("create namespace {namespace}"),
+            ClusterStep::ApplyServiceAccount {
                 namespace,
                 name,
                 annotations,
@@ -210,7 +334,7 @@ impl Step {
                 s.push(')');
                 s
             }
-            Step::RemoveServiceAccountAnnotations {
+            ClusterStep::RemoveServiceAccountAnnotations {
                 namespace,
                 name,
                 keys,
@@ -219,62 +343,16 @@ impl Step {
                 "remove annotation {} from service account {namespace}/{name}",
                 keys.join(", ")
             ),
-            Step::DeleteServiceAccount {
+            ClusterStep::DeleteServiceAccount {
                 namespace, name, ..
             } => format!("delete service account {namespace}/{name}"),
         }
     }
 
-    /// Documents worth showing in full (trust policies, inline policies), as `(title, JSON)`.
-    pub fn documents(&self) -> Vec<(&'static str, &Value)> {
+    fn undo_summary(&self) -> String {
         match self {
-            Step::CreateRole { role } => vec![("trust policy", &role.trust)],
-            Step::UpdateTrust { trust, .. } => vec![("new trust policy", trust)],
-            Step::PutInlinePolicy { document, .. } => vec![("policy document", document)],
-            _ => Vec::new(),
-        }
-    }
-
-    /// What undoing the step does, in the past tense (for the rollback report).
-    pub fn undo_summary(&self) -> String {
-        match self {
-            Step::CreateOidcProvider { issuer, .. } => {
-                format!("deleted the IAM OIDC provider for {issuer}")
-            }
-            Step::AddClientId {
-                provider_arn,
-                client_id,
-            } => format!("removed client ID {client_id} from {provider_arn}"),
-            Step::CreateRole { role } => format!("deleted role {}", role.name),
-            Step::UpdateTrust { role, .. } => format!("restored the trust policy of role {role}"),
-            Step::UpdateMaxSessionDuration { role, .. } => {
-                format!("restored the max session duration of role {role}")
-            }
-            Step::PutPermissionsBoundary { role, .. } => {
-                format!("restored the permissions boundary of role {role}")
-            }
-            Step::TagRole { role, .. } => format!("restored the tags of role {role}"),
-            Step::AttachPolicy { role, policy_arn } => {
-                format!("detached policy {policy_arn} from role {role}")
-            }
-            Step::DetachPolicy { role, policy_arn } => {
-                format!("re-attached policy {policy_arn} to role {role}")
-            }
-            Step::PutInlinePolicy {
-                role,
-                policy_name,
-                previous,
-                ..
-            } => match previous {
-                Some(_) => format!("restored inline policy {policy_name} of role {role}"),
-                None => format!("deleted inline policy {policy_name} of role {role}"),
-            },
-            Step::DeleteInlinePolicy {
-                role, policy_name, ..
-            } => format!("restored inline policy {policy_name} of role {role}"),
-            Step::DeleteRole { role } => format!("(role {role} cannot be restored)"),
-            Step::CreateNamespace { namespace } => format!("deleted namespace {namespace}"),
-            Step::ApplyServiceAccount {
+            ClusterStep::CreateNamespace { namespace } => format!("deleted namespace {namespace}"),
+            ClusterStep::ApplyServiceAccount {
                 namespace,
                 name,
                 previous,
@@ -285,10 +363,10 @@ impl Step {
                     "restored the annotations and labels of service account {namespace}/{name}"
                 ),
             },
-            Step::RemoveServiceAccountAnnotations {
+            ClusterStep::RemoveServiceAccountAnnotations {
                 namespace, name, ..
             } => format!("restored the annotations of service account {namespace}/{name}"),
-            Step::DeleteServiceAccount {
+            ClusterStep::DeleteServiceAccount {
                 namespace, name, ..
             } => format!("re-created service account {namespace}/{name}"),
         }
@@ -330,36 +408,62 @@ impl Outcome {
     }
 }
 
-/// Carries out steps. The live implementation talks to AWS and Kubernetes; tests use fakes.
+/// Carries out steps of type `S`. The live implementations talk to AWS and Kubernetes; tests use fakes.
 #[allow(async_fn_in_trait)]
-pub trait Executor {
-    async fn apply(&self, step: &Step) -> Result<Outcome>;
-    async fn undo(&self, step: &Step, outcome: &Outcome) -> Result<()>;
+pub trait Executor<S> {
+    async fn apply(&self, step: &S) -> Result<Outcome>;
+    async fn undo(&self, step: &S, outcome: &Outcome) -> Result<()>;
 }
 
-/// An ordered list of steps for one subject, with what is already as wanted.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+/// An ordered list of steps for one subject, with what is already as wanted. `S` says which clients
+/// applying it needs ([`IamStep`]: AWS; [`ClusterStep`]: Kubernetes; [`Step`]: both).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Plan {
+pub struct Plan<S = Step> {
     /// What the plan is about, e.g. `service account shop/my-app`.
     pub subject: String,
-    pub steps: Vec<Step>,
+    pub steps: Vec<S>,
     /// Things checked and found as wanted.
     pub up_to_date: Vec<String>,
     /// Things deliberately left alone, and other caveats.
     pub warnings: Vec<String>,
 }
 
-impl Plan {
-    pub fn new(subject: impl Into<String>) -> Plan {
+impl<S> Plan<S> {
+    pub fn new(subject: impl Into<String>) -> Plan<S> {
         Plan {
             subject: subject.into(),
-            ..Default::default()
+            steps: Vec::new(),
+            up_to_date: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
-    pub fn push(&mut self, step: Step) {
+    pub fn push(&mut self, step: S) {
         self.steps.push(step);
+    }
+
+    /// The same plan as steps of a wider type (an IAM-only plan as part of a binding's).
+    pub fn widen<T: From<S>>(self) -> Plan<T> {
+        Plan {
+            subject: self.subject,
+            steps: self.steps.into_iter().map(T::from).collect(),
+            up_to_date: self.up_to_date,
+            warnings: self.warnings,
+        }
+    }
+
+    /// This plan, then `next`'s steps, checks and warnings (the subject stays this plan's).
+    pub fn then<T>(self, next: Plan<T>) -> Plan<Step>
+    where
+        Step: From<S> + From<T>,
+    {
+        let mut plan = self.widen::<Step>();
+        let next = next.widen::<Step>();
+        plan.steps.extend(next.steps);
+        plan.up_to_date.extend(next.up_to_date);
+        plan.warnings.extend(next.warnings);
+        plan
     }
 
     pub fn ok(&mut self, what: impl Into<String>) {
@@ -373,7 +477,9 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
+}
 
+impl<S: PlanStep> Plan<S> {
     /// The plan as text. With `documents`, trust and inline policies are printed in full.
     pub fn render(&self, documents: bool) -> String {
         let mut out = String::new();
@@ -405,12 +511,12 @@ impl Plan {
 
     /// Apply every step in order, calling `progress` after each. On failure, undo the completed steps in
     /// reverse order and return [`Error::ApplyFailed`] naming the failed step, the cause and the rollback.
-    pub async fn apply<E: Executor>(
+    pub async fn apply<E: Executor<S>>(
         &self,
         executor: &E,
-        mut progress: impl FnMut(&Step, &Outcome),
+        mut progress: impl FnMut(&S, &Outcome),
     ) -> Result<Vec<Outcome>> {
-        let mut done: Vec<(&Step, Outcome)> = Vec::new();
+        let mut done: Vec<(&S, Outcome)> = Vec::new();
         for step in &self.steps {
             match executor.apply(step).await {
                 Ok(outcome) => {
@@ -456,14 +562,14 @@ mod tests {
         log: Mutex<Vec<String>>,
     }
 
-    impl Executor for Fake {
+    impl Executor<Step> for Fake {
         async fn apply(&self, step: &Step) -> Result<Outcome> {
             let s = step.summary();
             if s.contains(self.fail_on) {
                 return Err(Error::NotFound(format!("boom: {s}")));
             }
             self.log.lock().unwrap().push(format!("apply {s}"));
-            if matches!(step, Step::CreateNamespace { .. }) {
+            if matches!(step, Step::Cluster(ClusterStep::CreateNamespace { .. })) {
                 return Ok(Outcome::unchanged());
             }
             Ok(Outcome::changed())
@@ -481,37 +587,52 @@ mod tests {
 
     fn plan() -> Plan {
         let mut plan = Plan::new("service account ns/sa");
-        plan.push(Step::CreateRole {
-            role: NewRole {
-                name: "r".into(),
-                path: "/".into(),
-                trust: serde_json::json!({"Version": "2012-10-17", "Statement": []}),
-                description: "d".into(),
-                max_session_duration: None,
-                permissions_boundary: None,
-                tags: vec![("managed-by".into(), "kubectl-irsa".into())],
-            },
-        });
-        plan.push(Step::AttachPolicy {
-            role: "r".into(),
-            policy_arn: "arn:aws:iam::1:policy/p".into(),
-        });
-        plan.push(Step::CreateNamespace {
-            namespace: "ns".into(),
-        });
-        plan.push(Step::ApplyServiceAccount {
-            namespace: "ns".into(),
-            name: "sa".into(),
-            annotations: BTreeMap::from([("eks.amazonaws.com/role-arn".into(), "arn".into())]),
-            labels: BTreeMap::new(),
-            previous: Some(SaSnapshot::default()),
-        });
-        plan.push(Step::PutInlinePolicy {
-            role: "r".into(),
-            policy_name: "p".into(),
-            document: Value::Null,
-            previous: None,
-        });
+        plan.push(
+            IamStep::CreateRole {
+                role: NewRole {
+                    name: "r".into(),
+                    path: "/".into(),
+                    trust: serde_json::json!({"Version": "2012-10-17", "Statement": []}),
+                    description: "d".into(),
+                    max_session_duration: None,
+                    permissions_boundary: None,
+                    tags: vec![("managed-by".into(), "kubectl-irsa".into())],
+                },
+            }
+            .into(),
+        );
+        plan.push(
+            IamStep::AttachPolicy {
+                role: "r".into(),
+                policy_arn: "arn:aws:iam::1:policy/p".into(),
+            }
+            .into(),
+        );
+        plan.push(
+            ClusterStep::CreateNamespace {
+                namespace: "ns".into(),
+            }
+            .into(),
+        );
+        plan.push(
+            ClusterStep::ApplyServiceAccount {
+                namespace: "ns".into(),
+                name: "sa".into(),
+                annotations: BTreeMap::from([("eks.amazonaws.com/role-arn".into(), "arn".into())]),
+                labels: BTreeMap::new(),
+                previous: Some(SaSnapshot::default()),
+            }
+            .into(),
+        );
+        plan.push(
+            IamStep::PutInlinePolicy {
+                role: "r".into(),
+                policy_name: "p".into(),
+                document: Value::Null,
+                previous: None,
+            }
+            .into(),
+        );
         plan
     }
 
@@ -613,7 +734,7 @@ mod tests {
         let long = p.render(true);
         assert!(long.contains("trust policy:"));
         assert!(long.contains("\"Version\": \"2012-10-17\""));
-        let mut empty = Plan::new("x");
+        let mut empty: Plan = Plan::new("x");
         empty.ok("role r");
         assert!(empty.render(false).contains("x: up to date"));
         let json = serde_json::to_value(&p).unwrap();

@@ -9,6 +9,7 @@ use crate::{
     annotations, attached, default_role, labels, resource_version, role, role_arn, MANAGED_LABEL,
 };
 use irsa_policy::irsa_trust_policy;
+use kubectl_irsa::plan::PlanStep;
 use serde_json::{json, Value};
 
 #[test]
@@ -100,11 +101,17 @@ fn a_failed_step_rolls_back_what_the_run_did() {
 }
 
 /// Apply a step with the live executor, then undo it.
-fn apply_and_undo(env: &Env, kube: &kubectl_irsa::kube::Kube, step: &kubectl_irsa::plan::Step) {
+fn apply_and_undo<S: kubectl_irsa::plan::PlanStep>(
+    env: &Env,
+    kube: &kubectl_irsa::kube::Kube,
+    step: &S,
+) where
+    for<'a> kubectl_irsa::executor::Live<'a>: kubectl_irsa::plan::Executor<S>,
+{
     use kubectl_irsa::plan::Executor;
     let live = kubectl_irsa::executor::Live {
-        aws: Some(&env.aws),
-        kube: Some(kube),
+        aws: &env.aws,
+        kube,
     };
     env.block_on(async {
         let outcome = live
@@ -119,7 +126,7 @@ fn apply_and_undo(env: &Env, kube: &kubectl_irsa::kube::Kube, step: &kubectl_irs
 
 #[test]
 fn every_kubernetes_step_can_be_undone() {
-    use kubectl_irsa::plan::{SaSnapshot, Step};
+    use kubectl_irsa::plan::{ClusterStep as Step, SaSnapshot};
     let Some((env, _guard)) = env() else { return };
     let kube = connect(env);
     let (ns, name) = ("undo-k8s", "app");
@@ -227,7 +234,7 @@ fn every_kubernetes_step_can_be_undone() {
 #[test]
 fn every_iam_step_can_be_undone() {
     use kubectl_irsa::aws::NewRole;
-    use kubectl_irsa::plan::Step;
+    use kubectl_irsa::plan::IamStep as Step;
     let Some((env, _guard)) = env() else { return };
     let kube = connect(env);
     let name = "undo-iam";

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures::StreamExt;
 
 use super::{
-    execute, plan_create, resolve_target, same_cluster, CreateSpec, Report, BULK_AWS_ATTEMPTS,
+    plan_and_apply, resolve_target, same_cluster, Clients, CreateSpec, Report, BULK_AWS_ATTEMPTS,
 };
-use crate::cli::{CreateArgs, IssuerArgs, OutputFormat};
+use crate::cli::{CreateArgs, IssuerArgs};
 use crate::clusterconfig::{ClusterConfig, ServiceAccountConfig};
 use crate::commands::{print, warn, Ctx};
 use crate::error::{Error, Result};
@@ -113,31 +113,30 @@ pub(super) async fn run_config(
             other => other?,
         };
     let aws = ctx.aws().await?;
-    let kube = if specs.iter().all(|s| s.role_only) {
-        None
-    } else {
-        let kube = ctx.kube().await?;
-        same_cluster(kube, &target).await?;
-        Some(kube)
-    };
+    if !specs.iter().all(|s| s.role_only) {
+        same_cluster(ctx.kube().await?, &target).await?;
+    }
 
     let total = specs.len();
     let done = AtomicUsize::new(0);
-    let table = ctx.output() == OutputFormat::Table;
     let concurrency = usize::from(args.concurrency);
     let reports: Vec<Report> = futures::stream::iter(specs.iter())
         .map(|spec| {
             let (target, ctx, done) = (&target, &ctx, &done);
             async move {
-                let report = match plan_create(spec, target, aws, kube).await {
-                    Ok(planned) => {
-                        if args.dry_run && table {
-                            print(&planned.plan.render(true));
-                        }
-                        execute(ctx, &planned, aws, kube, args.dry_run, false)
-                            .await
-                            .0
+                // Connected above when any entry needs the cluster; `kube()` hands out that client.
+                let clients = match spec.role_only {
+                    true => Ok(Clients::RoleOnly(aws)),
+                    false => ctx.kube().await.map(|kube| Clients::Binding(aws, kube)),
+                };
+                let planned = match clients {
+                    Ok(clients) => {
+                        plan_and_apply(ctx, spec, target, clients, args.dry_run, false).await
                     }
+                    Err(e) => Err(e),
+                };
+                let report = match planned {
+                    Ok((report, _)) => report,
                     Err(e) => Report {
                         namespace: spec.namespace.clone(),
                         name: spec.name.clone(),

@@ -1,10 +1,12 @@
 //! `kubectl irsa create`: plan the role, its trust, its policies and the service account; print the plan
 //! (`--dry-run`) or apply it with rollback. `-f` does the same for every entry of an eksctl ClusterConfig.
 //!
-//! [`spec`] is what one binding asks for, [`planner`] turns it into a [`Plan`] by reading (never writing)
-//! AWS and Kubernetes, this module prints and applies plans, and `config_file` runs many at once.
+//! [`spec`] is what one binding asks for, [`facts`] reads (never writes) what exists in AWS and Kubernetes,
+//! [`planner`] turns both into a [`Plan`] without I/O, this module prints and applies plans, and
+//! `config_file` runs many at once.
 
 mod config_file;
+pub mod facts;
 pub mod planner;
 pub mod spec;
 
@@ -17,14 +19,23 @@ use super::{print, warn, Ctx};
 use crate::aws::Aws;
 use crate::cli::{CreateArgs, IssuerArgs, OutputFormat};
 use crate::error::{Error, Result};
-use crate::executor::Live;
+use crate::executor::{AwsSteps, Live};
 use crate::kube::Kube;
 use crate::naming::cluster_label;
 use crate::output::structured;
-use crate::plan::Plan;
+use crate::plan::{Executor, Plan, PlanStep, Step};
 
-pub use planner::{plan_create, Planned, Target};
+pub use facts::{RoleFacts, ServiceAccountFacts};
+pub use planner::{plan_binding, plan_role, Planned, Target};
 pub use spec::CreateSpec;
+
+/// The clients one binding needs: AWS always, the cluster unless `--role-only`. What is planned and with
+/// which executor it runs follows from this, so no step can meet a missing client.
+#[derive(Clone, Copy)]
+pub enum Clients<'a> {
+    RoleOnly(&'a Aws),
+    Binding(&'a Aws, &'a Kube),
+}
 
 /// Name of the inline policy `--inline-policy` / `attachPolicy` puts on the role.
 pub const INLINE_POLICY_NAME: &str = "kubectl-irsa";
@@ -87,15 +98,14 @@ pub async fn run(ctx: Ctx, args: CreateArgs) -> Result<()> {
     spec.validate()?;
     let target = resolve_target(&ctx, &args.issuer, &spec.audience, None).await?;
     let aws = ctx.aws().await?;
-    let kube = if spec.role_only {
-        None
+    let clients = if spec.role_only {
+        Clients::RoleOnly(aws)
     } else {
         let kube = ctx.kube().await?;
         same_cluster(kube, &target).await?;
-        Some(kube)
+        Clients::Binding(aws, kube)
     };
-    let planned = plan_create(&spec, &target, aws, kube).await?;
-    let (report, error) = execute(&ctx, &planned, aws, kube, args.dry_run, true).await;
+    let (report, error) = plan_and_apply(&ctx, &spec, &target, clients, args.dry_run, true).await?;
     if let Some(text) = structured(ctx.output(), &report)? {
         print(&text);
     }
@@ -158,16 +168,53 @@ async fn same_cluster(kube: &Kube, target: &Target) -> Result<()> {
     Ok(())
 }
 
-/// Print (table mode) and apply one plan. A failure is recorded in the report (so `-f` can go on) and
-/// returned.
-async fn execute(
+/// Gather the facts for `spec`, plan, then print (table mode) and apply the plan. Gathering and planning errors
+/// are returned; a failure to apply is recorded in the report (so `-f` can go on) and returned beside it.
+async fn plan_and_apply(
     ctx: &Ctx,
-    planned: &Planned,
-    aws: &Aws,
-    kube: Option<&Kube>,
+    spec: &CreateSpec,
+    target: &Target,
+    clients: Clients<'_>,
     dry_run: bool,
     verbose: bool,
-) -> (Report, Option<Error>) {
+) -> Result<(Report, Option<Error>)> {
+    let role_name = spec.role_name(&target.cluster_label);
+    Ok(match clients {
+        Clients::RoleOnly(aws) => {
+            let role = facts::gather_role(spec, &role_name, aws).await?;
+            let planned = plan_role(spec, target, &role)?;
+            if dry_run && !verbose && ctx.output() == OutputFormat::Table {
+                print(&planned.plan.render(true));
+            }
+            execute(ctx, &planned, &AwsSteps(aws), dry_run, verbose).await
+        }
+        Clients::Binding(aws, kube) => {
+            let role = facts::gather_role(spec, &role_name, aws).await?;
+            // The role's plan first: a spec that cannot be planned fails before the cluster is read.
+            let role = plan_role(spec, target, &role)?;
+            let service_account = facts::gather_service_account(spec, kube).await?;
+            let planned = plan_binding(spec, role, &service_account);
+            if dry_run && !verbose && ctx.output() == OutputFormat::Table {
+                print(&planned.plan.render(true));
+            }
+            execute(ctx, &planned, &Live { aws, kube }, dry_run, verbose).await
+        }
+    })
+}
+
+/// Print (table mode) and apply one plan. A failure is recorded in the report and returned.
+async fn execute<S, E>(
+    ctx: &Ctx,
+    planned: &Planned<S>,
+    executor: &E,
+    dry_run: bool,
+    verbose: bool,
+) -> (Report, Option<Error>)
+where
+    S: PlanStep + Clone,
+    Step: From<S>,
+    E: Executor<S>,
+{
     let table = ctx.output() == OutputFormat::Table;
     let mut report = Report {
         namespace: planned.namespace.clone(),
@@ -176,7 +223,7 @@ async fn execute(
         dry_run,
         result: "planned",
         error: None,
-        plan: Some(planned.plan.clone()),
+        plan: Some(planned.plan.clone().widen()),
     };
     if dry_run {
         if table && verbose {
@@ -195,13 +242,9 @@ async fn execute(
     if table && verbose {
         print(&format!("Applying plan for {}:\n", planned.plan.subject));
     }
-    let executor = Live {
-        aws: Some(aws),
-        kube,
-    };
     let applied = planned
         .plan
-        .apply(&executor, |step, outcome| {
+        .apply(executor, |step, outcome| {
             if table && verbose {
                 let note = if outcome.changed {
                     ""

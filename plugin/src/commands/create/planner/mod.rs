@@ -1,19 +1,23 @@
-//! From a [`CreateSpec`] to a [`Plan`]: what exists is read, what differs becomes a step, what matches is
-//! reported up to date. IAM steps come first and the service account last, so the annotation never points at
-//! a half-made role.
+//! From a [`CreateSpec`] and the facts gathered for it ([`super::facts`]) to a [`Plan`]: what differs becomes a
+//! step, what matches is reported up to date. Pure: no I/O here, so every case is a unit test. IAM steps come
+//! first and the service account last, so the annotation never points at a half-made role.
 
 use irsa_names::{AUDIENCE_ANNOTATION, MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use irsa_policy::{irsa_trust_statement, role_arn, trust_admits, PolicyDocument};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::facts::{RoleFacts, ServiceAccountFacts};
 use super::spec::CreateSpec;
 use super::INLINE_POLICY_NAME;
-use crate::aws::{Aws, NewRole, Provider, MANAGED_BY_TAG, MANAGED_BY_VALUE};
+use crate::aws::{NewRole, Provider, MANAGED_BY_TAG, MANAGED_BY_VALUE};
 use crate::commands::Issuer;
 use crate::error::{Error, Result};
-use crate::kube::{annotations, applied_keys, is_managed, keep_owned, labels, Kube};
-use crate::plan::{Plan, SaSnapshot, Step};
+use crate::kube::{annotations, applied_keys, is_managed, keep_owned, labels};
+use crate::plan::{ClusterStep, IamStep, Plan, SaSnapshot, Step};
+
+#[cfg(test)]
+mod tests;
 
 /// The cluster side every binding shares.
 #[derive(Debug, Clone)]
@@ -24,25 +28,24 @@ pub struct Target {
     pub cluster_label: String,
 }
 
-/// A computed plan and the role it binds.
+/// A computed plan and the role it binds. `S` is [`IamStep`] for `--role-only`, [`Step`] for a binding.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Planned {
+pub struct Planned<S = Step> {
     pub namespace: String,
     pub name: String,
     pub role_name: String,
     pub role_arn: String,
     pub issuer: String,
-    pub plan: Plan,
+    pub plan: Plan<S>,
 }
 
-/// Compute what has to change for `spec`, reading (never writing) AWS and Kubernetes.
-pub async fn plan_create(
+/// The role, its trust and its policies for `spec` (`--role-only`, and the first half of every binding).
+pub fn plan_role(
     spec: &CreateSpec,
     target: &Target,
-    aws: &Aws,
-    kube: Option<&Kube>,
-) -> Result<Planned> {
+    facts: &RoleFacts,
+) -> Result<Planned<IamStep>> {
     let subject = spec.subject();
     let role_name = spec.role_name(&target.cluster_label);
     let mut plan = Plan::new(format!(
@@ -62,14 +65,14 @@ pub async fn plan_create(
         &spec.audience,
         spec.subject_pattern.as_deref(),
     );
-    let existing = aws.get_role(&role_name).await?;
+    let existing = &facts.role;
     if spec.attach_role_arn.is_some() && existing.is_none() {
         return Err(Error::NotFound(format!(
             "role {role_name} (--attach-role-arn) does not exist in this account; omit --attach-role-arn to \
              create a role"
         )));
     }
-    let role_arn = match &existing {
+    let role_arn = match existing {
         Some(role) => role.arn.clone(),
         None => role_arn(
             &target.account,
@@ -78,10 +81,10 @@ pub async fn plan_create(
         ),
     };
 
-    let attached = match &existing {
+    let attached = match existing {
         Some(role) => {
             plan_existing_role(spec, target, role, &statement, &subject, &mut plan)?;
-            aws.attached_policies(&role.name).await?
+            facts.attached.as_slice()
         }
         None => {
             let mut tags = vec![(MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string())];
@@ -90,7 +93,7 @@ pub async fn plan_create(
                     tags.push((k.clone(), v.clone()));
                 }
             }
-            plan.push(Step::CreateRole {
+            plan.push(IamStep::CreateRole {
                 role: NewRole {
                     name: role_name.clone(),
                     path: spec.role_path.clone().unwrap_or_else(|| "/".into()),
@@ -104,7 +107,7 @@ pub async fn plan_create(
                     tags,
                 },
             });
-            Vec::new()
+            &[]
         }
     };
 
@@ -117,7 +120,7 @@ pub async fn plan_create(
         if attached.contains(arn) {
             plan.ok(format!("policy {arn} is attached"));
         } else {
-            plan.push(Step::AttachPolicy {
+            plan.push(IamStep::AttachPolicy {
                 role: role_name.clone(),
                 policy_arn: arn.clone(),
             });
@@ -125,25 +128,17 @@ pub async fn plan_create(
     }
 
     if let Some(doc) = &spec.inline_policy {
-        let previous = match &existing {
-            Some(_) => aws.inline_policy(&role_name, INLINE_POLICY_NAME).await?,
-            None => None,
-        };
+        let previous = existing.as_ref().and(facts.inline_policy.clone());
         if previous.as_ref() == Some(doc) {
             plan.ok(format!("inline policy {INLINE_POLICY_NAME} is as given"));
         } else {
-            plan.push(Step::PutInlinePolicy {
+            plan.push(IamStep::PutInlinePolicy {
                 role: role_name.clone(),
                 policy_name: INLINE_POLICY_NAME.into(),
                 document: doc.clone(),
                 previous,
             });
         }
-    }
-
-    if !spec.role_only {
-        let kube = kube.ok_or_else(|| Error::Conflict("internal: no Kubernetes client".into()))?;
-        plan_service_account(spec, &role_arn, kube, &mut plan).await?;
     }
 
     Ok(Planned {
@@ -164,7 +159,7 @@ fn plan_existing_role(
     role: &crate::aws::Role,
     statement: &Value,
     subject: &str,
-    plan: &mut Plan,
+    plan: &mut Plan<IamStep>,
 ) -> Result<()> {
     if !role.is_managed() {
         plan.warn(format!(
@@ -201,7 +196,7 @@ fn plan_existing_role(
                 }
                 _ => trust = json!({ "Version": "2012-10-17", "Statement": [statement] }),
             }
-            plan.push(Step::UpdateTrust {
+            plan.push(IamStep::UpdateTrust {
                 role: role.name.clone(),
                 trust,
                 previous: role.trust.clone(),
@@ -210,7 +205,7 @@ fn plan_existing_role(
     }
     if let Some(seconds) = spec.max_session_duration {
         if role.max_session_duration != Some(seconds) {
-            plan.push(Step::UpdateMaxSessionDuration {
+            plan.push(IamStep::UpdateMaxSessionDuration {
                 role: role.name.clone(),
                 seconds,
                 previous: role.max_session_duration,
@@ -219,7 +214,7 @@ fn plan_existing_role(
     }
     if let Some(boundary) = &spec.permissions_boundary {
         if role.permissions_boundary.as_ref() != Some(boundary) {
-            plan.push(Step::PutPermissionsBoundary {
+            plan.push(IamStep::PutPermissionsBoundary {
                 role: role.name.clone(),
                 policy_arn: boundary.clone(),
                 previous: role.permissions_boundary.clone(),
@@ -244,7 +239,7 @@ fn plan_existing_role(
                 (k.clone(), old)
             })
             .collect();
-        plan.push(Step::TagRole {
+        plan.push(IamStep::TagRole {
             role: role.name.clone(),
             tags: missing,
             previous,
@@ -253,22 +248,37 @@ fn plan_existing_role(
     Ok(())
 }
 
-async fn plan_service_account(
+/// A binding: the role's plan ([`plan_role`]), then the service account annotated with its role.
+pub fn plan_binding(
+    spec: &CreateSpec,
+    role: Planned<IamStep>,
+    service_account: &ServiceAccountFacts,
+) -> Planned<Step> {
+    let mut cluster = Plan::new(String::new());
+    plan_service_account(spec, &role.role_arn, service_account, &mut cluster);
+    Planned {
+        plan: role.plan.then(cluster),
+        namespace: role.namespace,
+        name: role.name,
+        role_name: role.role_name,
+        role_arn: role.role_arn,
+        issuer: role.issuer,
+    }
+}
+
+fn plan_service_account(
     spec: &CreateSpec,
     role_arn: &str,
-    kube: &Kube,
-    plan: &mut Plan,
-) -> Result<()> {
+    facts: &ServiceAccountFacts,
+    plan: &mut Plan<ClusterStep>,
+) {
     let (ns, name) = (&spec.namespace, &spec.name);
-    let namespace_exists = kube.get_namespace(ns).await?.is_some();
-    let sa = if namespace_exists {
-        kube.get_service_account(ns, name).await?
-    } else {
-        plan.push(Step::CreateNamespace {
+    if !facts.namespace_exists {
+        plan.push(ClusterStep::CreateNamespace {
             namespace: ns.clone(),
         });
-        None
-    };
+    }
+    let sa = &facts.service_account;
     let mut want_annotations = spec.annotations.clone();
     want_annotations.insert(ROLE_ARN_ANNOTATION.into(), role_arn.to_string());
     if spec.audience != STS_AUDIENCE {
@@ -280,14 +290,14 @@ async fn plan_service_account(
             MANAGED_BY_LABEL.into(),
             crate::kube::MANAGED_BY_VALUE.into(),
         );
-        plan.push(Step::ApplyServiceAccount {
+        plan.push(ClusterStep::ApplyServiceAccount {
             namespace: ns.clone(),
             name: name.clone(),
             annotations: want_annotations,
             labels: want_labels,
             previous: None,
         });
-        return Ok(());
+        return;
     };
     let current_annotations = annotations(&sa.metadata);
     let current_labels = labels(&sa.metadata);
@@ -312,7 +322,7 @@ async fn plan_service_account(
                 "service account {ns}/{name} is bound to another role ({current}); left alone \
                  (pass --override-existing-serviceaccounts to bind it to {role_arn})"
             ));
-            return Ok(());
+            return;
         }
     }
     let annotations_ok = want_annotations
@@ -325,7 +335,7 @@ async fn plan_service_account(
         plan.ok(format!(
             "service account {ns}/{name} is annotated with {role_arn}"
         ));
-        return Ok(());
+        return;
     }
     let previous = SaSnapshot {
         annotations: want_annotations
@@ -337,12 +347,11 @@ async fn plan_service_account(
             .filter_map(|k| current_labels.get(k).map(|v| (k.clone(), v.clone())))
             .collect(),
     };
-    plan.push(Step::ApplyServiceAccount {
+    plan.push(ClusterStep::ApplyServiceAccount {
         namespace: ns.clone(),
         name: name.clone(),
         annotations: want_annotations,
         labels: want_labels,
         previous: Some(previous),
     });
-    Ok(())
 }
