@@ -1,6 +1,6 @@
 //! The load test: the real irsa-emulator binary under 16 connections of AssumeRoleWithWebIdentity with full
-//! verification for 60 s (IRSA_LOAD_SECONDS to change it). Every answer must be a 200, and resident memory
-//! must grow less than 10% from the end of the warm-up to the end of the run.
+//! verification for 60 s (IRSA_LOAD_SECONDS to change it). Every answer must be a 200, the rate must stay above
+//! a floor, and resident memory must grow less than 10% from the end of the warm-up to the end of the run.
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -14,6 +14,12 @@ use irsa_bench::workloads::WebIdentity;
 use irsa_bench::{run_for, Connection, LoadOptions, Signer, Target};
 
 const ADMIN_SECRET: &str = "irsaEmulatorAdminSecretAccessKey00000000";
+
+/// The debug build (what scripts/test.sh runs this against) did 4,400 req/s here (2 cores shared by server,
+/// load generator and whatever else the machine builds; 2026-12-03). A tenth of that leaves room for a busy
+/// machine and still fails when a request does something it must not, such as blocking a runtime thread on
+/// SQLite or fetching keys on every call.
+const MIN_REQUESTS_PER_SECOND: u64 = 440;
 
 struct Server {
     child: Child,
@@ -186,8 +192,8 @@ async fn sixty_seconds_of_sts_load_without_errors_or_memory_growth() {
 
     assert_eq!(report.errors, 0, "first error: {:?}", report.first_error);
     assert!(
-        report.requests >= seconds * 10,
-        "only {} requests in {seconds} s",
+        report.requests >= seconds * MIN_REQUESTS_PER_SECOND,
+        "only {} requests in {seconds} s (at least {MIN_REQUESTS_PER_SECOND}/s expected)",
         report.requests
     );
     let rss = report.rss.expect("RSS sampled");

@@ -86,13 +86,46 @@ async fn a_tls_connection_silent_after_its_handshake_is_closed() {
 #[tokio::test]
 async fn headers_trickled_slower_than_the_timeout_are_cut_off() {
     let emulator = start_plain_http().await;
-    let mut stream = TcpStream::connect(emulator.addr()).await.unwrap();
-    stream
-        .write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+    let (mut from_server, mut to_server) = TcpStream::connect(emulator.addr())
         .await
-        .unwrap();
-    let (_, took) = read_until_closed(&mut stream).await;
-    assert!(took < Duration::from_secs(10), "took {took:?}");
+        .unwrap()
+        .into_split();
+    // A byte every 100 ms: the connection is never silent for the idle timeout (2 s), and the header would
+    // take 8 s to complete. Only the header read timeout (1 s) can end it in between.
+    const BYTE_EVERY: Duration = Duration::from_millis(100);
+    let head = format!("POST / HTTP/1.1\r\nHost: x\r\nX-Slow: {}", "a".repeat(60));
+    let started = Instant::now();
+    let trickle = tokio::spawn(async move {
+        for (sent, byte) in head.bytes().enumerate() {
+            if to_server.write_all(&[byte]).await.is_err() {
+                return sent;
+            }
+            tokio::time::sleep(BYTE_EVERY).await;
+        }
+        head.len()
+    });
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(
+        Duration::from_secs(15),
+        from_server.read_to_end(&mut received),
+    )
+    .await;
+    let took = started.elapsed();
+    assert!(read.is_ok(), "the server kept the connection open for 15 s");
+    assert!(
+        took >= READ_TIMEOUT * 9 / 10,
+        "cut off after {took:?}, before the header timeout ({READ_TIMEOUT:?})"
+    );
+    assert!(
+        took < READ_TIMEOUT * 4,
+        "cut off after {took:?}: the header timeout ({READ_TIMEOUT:?}) did not end it"
+    );
+    let sent = trickle.await.unwrap();
+    let whole = "POST / HTTP/1.1\r\nHost: x\r\nX-Slow: ".len() + 60;
+    assert!(
+        sent < whole,
+        "the whole header ({whole} bytes) went through"
+    );
 }
 
 #[tokio::test]

@@ -207,6 +207,11 @@ iam:
             .unwrap_err()
             .to_string()
             .contains("wellKnownPolicies"));
-        assert!(ClusterConfig::parse(p, ": : :").is_err());
+        match ClusterConfig::parse(p, ": : :") {
+            Err(Error::InvalidFile { message, .. }) => {
+                assert!(message.contains("not an eksctl ClusterConfig"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

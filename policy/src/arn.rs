@@ -182,7 +182,11 @@ mod tests {
             "role/x",
             "ARN:aws:iam::1:root",
         ] {
-            assert!(s.parse::<Arn>().is_err(), "{s}");
+            assert_eq!(
+                s.parse::<Arn>().unwrap_err().code(),
+                "ValidationError",
+                "{s}"
+            );
         }
         assert_eq!("nope".parse::<Arn>().unwrap_err().code(), "ValidationError");
     }

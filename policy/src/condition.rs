@@ -397,7 +397,11 @@ mod tests {
             .with_key("s3:prefix", "home/bob/docs");
         let c = cond("StringLike", "s3:prefix", json!("home/${aws:username}/*"));
         assert!(c.evaluate(&ctx, true).is_ok());
-        assert!(c.evaluate(&ctx, false).is_err());
+        let unresolved = c.evaluate(&ctx, false).unwrap_err();
+        assert_eq!(
+            unresolved.expected,
+            vec!["home/${aws:username}/*".to_string()]
+        );
         let miss = cond("StringEquals", "s3:prefix", json!("home/${aws:username}"))
             .evaluate(&ctx, true)
             .unwrap_err();

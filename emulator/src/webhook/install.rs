@@ -297,8 +297,10 @@ mod tests {
             value["webhooks"][0]["clientConfig"]["service"],
             json!({ "namespace": "irsa", "name": "emulator", "path": "/mutate", "port": 8443 })
         );
-        assert!(Target::service("nameonly").is_err());
-        assert!(Target::service("ns/name:0").is_err());
+        let err = Target::service("nameonly").unwrap_err().to_string();
+        assert!(err.contains("expected namespace/name[:port]"), "{err}");
+        let err = Target::service("ns/name:0").unwrap_err().to_string();
+        assert!(err.contains("invalid port \"0\""), "{err}");
         assert_eq!(
             Target::service("ns/name").unwrap(),
             Target::Service {
@@ -311,10 +313,12 @@ mod tests {
 
     #[test]
     fn rejects_plain_http_and_bad_ca() {
-        assert!(webhook_configuration(&options(Target::Url("http://e".into()))).is_err());
+        let err = webhook_configuration(&options(Target::Url("http://e".into()))).unwrap_err();
+        assert!(err.to_string().contains("must be https://"), "{err}");
         let mut bad = options(Target::Url("https://e".into()));
         bad.ca_pem = "nope".into();
-        assert!(webhook_configuration(&bad).is_err());
+        let err = webhook_configuration(&bad).unwrap_err();
+        assert!(err.to_string().contains("not a PEM certificate"), "{err}");
     }
 
     fn base64_of(s: &str) -> String {

@@ -309,7 +309,13 @@ mod tests {
             serde_json::json!({"Version":"2012-10-17","Statement":[]})
         );
         assert_eq!(decode_document(plain).unwrap()["Version"], "2012-10-17");
-        assert!(decode_document("nope").is_err());
+        assert!(matches!(
+            decode_document("nope"),
+            Err(Error::Aws {
+                operation: "decode policy document",
+                ..
+            })
+        ));
     }
 
     #[test]

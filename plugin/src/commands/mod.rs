@@ -250,20 +250,35 @@ mod tests {
     fn issuer_urls() {
         assert!(validate_issuer_url("https://oidc.eks.us-east-1.amazonaws.com/id/ABC").is_ok());
         assert!(validate_issuer_url("https://127.0.0.1:8443/id/X").is_ok());
-        assert!(validate_issuer_url("http://x/y").is_err());
-        assert!(validate_issuer_url("oidc.example.com").is_err());
-        assert!(validate_issuer_url("https://x/y?z=1").is_err());
+        for (bad, why) in [
+            ("http://x/y", "must start with https://"),
+            ("oidc.example.com", "is not a URL"),
+            ("https://x/y?z=1", "must not have a query"),
+        ] {
+            match validate_issuer_url(bad) {
+                Err(Error::Usage(message)) => assert!(message.contains(why), "{message}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]
     fn arns() {
         assert!(validate_role_arn("--role-arn", "arn:aws:iam::111122223333:role/r").is_ok());
         assert!(validate_role_arn("--role-arn", "arn:aws:iam::111122223333:role/p/r").is_ok());
-        assert!(validate_role_arn("--role-arn", "arn:aws:iam::111122223333:user/r").is_err());
-        assert!(validate_role_arn("--role-arn", "my-role").is_err());
+        for bad in ["arn:aws:iam::111122223333:user/r", "my-role"] {
+            match validate_role_arn("--role-arn", bad) {
+                Err(Error::Usage(message)) => assert!(message.contains("is not an IAM role ARN")),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
         assert!(validate_policy_arn("--p", "arn:aws:iam::aws:policy/ReadOnlyAccess").is_ok());
         assert!(validate_policy_arn("--p", "arn:aws:iam::111122223333:policy/x").is_ok());
-        assert!(validate_policy_arn("--p", "arn:aws:iam::111122223333:role/x").is_err());
-        assert!(validate_policy_arn("--p", "ReadOnlyAccess").is_err());
+        for bad in ["arn:aws:iam::111122223333:role/x", "ReadOnlyAccess"] {
+            match validate_policy_arn("--p", bad) {
+                Err(Error::Usage(message)) => assert!(message.contains("is not an IAM policy ARN")),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 }

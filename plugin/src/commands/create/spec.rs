@@ -161,7 +161,11 @@ mod tests {
         assert!(s.validate().is_ok());
         let mut s = spec();
         s.role_path = Some("nope".into());
-        assert!(s.validate().is_err());
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--role-path"));
         let mut s = spec();
         s.inline_policy = Some(json!({"Statement": "x"}));
         assert!(s
