@@ -3,10 +3,10 @@
 //! Service accounts are written with server-side apply (field manager `kubectl-irsa`), so the plugin owns
 //! exactly the fields it sets and never clobbers what others manage.
 
-use irsa_names::MANAGED_BY_LABEL;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use irsa_names::MANAGED_BY_LABEL;
 use k8s_openapi::api::core::v1::{Namespace, Pod, ServiceAccount};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};

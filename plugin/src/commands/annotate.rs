@@ -1,12 +1,12 @@
 //! `kubectl irsa annotate`: bind an existing service account to an existing role, after checking that the
 //! role exists and its trust policy admits the service account (a warning, or an error with `--strict`).
 
+use std::collections::BTreeMap;
+
 use irsa_names::{
     AUDIENCE_ANNOTATION, MANAGED_BY_LABEL, MIN_TOKEN_EXPIRATION, ROLE_ARN_ANNOTATION, STS_AUDIENCE,
     STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION,
 };
-use std::collections::BTreeMap;
-
 use irsa_policy::{provider_arn, service_account_subject, trust_admits, PolicyDocument};
 use serde_json::json;
 

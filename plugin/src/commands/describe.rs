@@ -1,9 +1,9 @@
 //! `kubectl irsa describe`: gather the facts for each service account and let the doctor judge them.
 
-use irsa_names::ROLE_ARN_ANNOTATION;
 use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
+use irsa_names::ROLE_ARN_ANNOTATION;
 use k8s_openapi::api::core::v1::ServiceAccount;
 use tokio::sync::Mutex;
 

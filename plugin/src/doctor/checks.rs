@@ -1,9 +1,9 @@
 //! The checks on IAM: annotation, role, OIDC provider, trust policy, policies. Each pushes its findings
 //! (with a fix for every problem) and hands the next check what it needs.
 
-use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE, TOKEN_EXPIRATION_ANNOTATION};
 use std::fmt::Write as _;
 
+use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE, TOKEN_EXPIRATION_ANNOTATION};
 use irsa_policy::{provider_arn, trust_admits, PolicyDocument};
 
 use super::{check, Check, ProviderFacts, RoleFacts, Status, Who};

@@ -11,9 +11,9 @@ mod render;
 #[cfg(test)]
 mod tests;
 
-use irsa_names::{AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use std::collections::BTreeMap;
 
+use irsa_names::{AUDIENCE_ANNOTATION, ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use irsa_policy::service_account_subject;
 use serde::Serialize;
 use serde_json::Value;

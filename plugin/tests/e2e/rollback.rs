@@ -1,13 +1,13 @@
 //! Plans and rollback: a failed step undoes what the run did, and every Kubernetes and IAM step can be
 //! applied and undone with the live executor.
 
-use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use std::collections::BTreeMap;
 
 use crate::common::{env, Env};
 use crate::{
     annotations, attached, default_role, labels, resource_version, role, role_arn, MANAGED_LABEL,
 };
+use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use irsa_policy::irsa_trust_policy;
 use kubectl_irsa::plan::PlanStep;
 use serde_json::{json, Value};
