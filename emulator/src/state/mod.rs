@@ -6,6 +6,7 @@ mod db;
 pub mod model;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rusqlite::Connection;
@@ -27,6 +28,8 @@ pub enum StoreError {
 
 pub struct Store {
     conn: Mutex<Connection>,
+    /// Counts committed writes, so callers can tell whether what they read is still current.
+    generation: AtomicU64,
 }
 
 const SCHEMA: &str = "
@@ -66,6 +69,7 @@ impl Store {
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            generation: AtomicU64::new(0),
         })
     }
 
@@ -88,7 +92,14 @@ impl Store {
         let tx = conn.transaction().map_err(StoreError::from)?;
         let value = f(&Db::new(&tx))?;
         tx.commit().map_err(StoreError::from)?;
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(value)
+    }
+
+    /// Changes with every committed write. Read it before reading the store: a value read while it was `g`
+    /// is still current as long as it is `g`.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -3,6 +3,7 @@
 
 mod assume;
 pub mod jwks;
+mod lookups;
 pub mod token;
 mod trust;
 mod web_identity;
@@ -29,6 +30,7 @@ pub struct Sts {
     audit: Arc<Audit>,
     jwks: Arc<JwksCache>,
     trust: Arc<TrustPolicies>,
+    lookups: Arc<lookups::Lookups>,
     authorizer: Authorizer,
     account_id: Arc<str>,
 }
@@ -48,6 +50,7 @@ impl Sts {
             audit,
             jwks,
             trust: Arc::default(),
+            lookups: Arc::default(),
             authorizer,
             account_id: account_id.into(),
         }
@@ -84,9 +87,8 @@ impl Sts {
         let (store, arn) = (self.store.clone(), self.provider_arn(&token));
         let provider =
             blocking(move || store.read(|db| Ok::<_, AwsError>(db.oidc_provider(&arn)?))).await?;
-        self.verify_token(token, provider)
-            .await
-            .map(|(verified, _)| verified)
+        let (verified, _) = self.verify_token(token, provider.as_ref()).await?;
+        Ok(verified)
     }
 
     /// The IAM OIDC provider ARN a token's issuer would be registered under.
@@ -99,11 +101,11 @@ impl Sts {
     }
 
     /// A decoded token checked against its issuer's provider (`None`: not registered) and keys.
-    async fn verify_token(
+    async fn verify_token<'p>(
         &self,
         token: token::UnverifiedToken<'_>,
-        provider: Option<OidcProvider>,
-    ) -> Result<(token::VerifiedToken, OidcProvider), AwsError> {
+        provider: Option<&'p OidcProvider>,
+    ) -> Result<(token::VerifiedToken, &'p OidcProvider), AwsError> {
         let issuer = token.issuer().to_string();
         let provider = provider.ok_or_else(|| {
             token::invalid(format!(
@@ -122,8 +124,7 @@ impl Sts {
             Some(Ok(key)) => Ok(key),
         }?;
         let now = chrono::Utc::now().timestamp().max(0) as u64;
-        let verified = token.verify(key, &provider, now)?;
-        Ok((verified, provider))
+        Ok((token.verify(key, provider, now)?, provider))
     }
 
     fn get_caller_identity(&self, caller: &Caller) -> Handled {

@@ -1,18 +1,16 @@
 //! AssumeRoleWithWebIdentity, the IRSA call: verify the token, decide with the role's trust policy, issue
-//! credentials. The hot path of the emulator: one store read (provider and role together, on the blocking
-//! pool), cached keys and trust policies, and the token decoded once.
+//! credentials. The hot path of the emulator: at most one store read (provider and role together, on the
+//! blocking pool, remembered until the next write), cached keys and trust policies, the token decoded once.
 
 use irsa_policy::evaluate;
 
-use super::assume::{
-    duration, not_authorized, role_from_arn, role_name, session_name, session_policy, Grant,
-};
+use super::assume::{duration, not_authorized, role_name, session_name, session_policy, Grant};
+use super::lookups::Wanted;
 use super::token::UnverifiedToken;
 use super::Sts;
 use crate::audit::{Decision, Entry};
 use crate::protocol::{AwsError, Params, XmlWriter};
 use crate::services::iam::Handled;
-use crate::state::blocking;
 
 const ACTION: &str = "AssumeRoleWithWebIdentity";
 
@@ -47,28 +45,23 @@ pub async fn assume_role_with_web_identity(sts: &Sts, params: &Params) -> Handle
     // The role is read with the provider, before the token is verified, to take the store once; its errors
     // still come after the token's, as STS reports them.
     let role_name = role_name(&role_arn);
-    let (store, provider_arn) = (sts.store.clone(), sts.provider_arn(&token));
-    let (lookup, arn) = (role_name.clone().ok(), role_arn.clone());
-    let (provider, role) = blocking(move || {
-        store.read(|db| {
-            let provider = db.oidc_provider(&provider_arn)?;
-            let role = match &lookup {
-                Some(name) => role_from_arn(db, name, &arn)?,
-                None => None,
-            };
-            Ok::<_, AwsError>((provider, role))
-        })
-    })
-    .await
-    .map_err(unverified)?;
+    let wanted = Wanted {
+        provider_arn: sts.provider_arn(&token),
+        role: role_name.clone().ok().map(|name| (name, role_arn.clone())),
+    };
+    let found = sts
+        .lookups
+        .find(&sts.store, wanted)
+        .await
+        .map_err(unverified)?;
     let (verified, provider) = sts
-        .verify_token(token, provider)
+        .verify_token(token, found.provider.as_ref())
         .await
         .map_err(unverified)?;
 
     // The ARN's own errors come after the token's, as STS reports them.
     role_name?;
-    let Some(role) = role else {
+    let Some(role) = &found.role else {
         let err = not_authorized(ACTION);
         audit_deny(
             &verified.subject,
@@ -80,7 +73,7 @@ pub async fn assume_role_with_web_identity(sts: &Sts, params: &Params) -> Handle
         );
         return Err(err);
     };
-    let trust = sts.trust.of(&role)?;
+    let trust = sts.trust.of(role)?;
     let provider_key = &provider.url;
     let ctx =
         irsa_policy::web_identity_context(&provider.arn, &verified.subject, &verified.audience)
@@ -96,11 +89,11 @@ pub async fn assume_role_with_web_identity(sts: &Sts, params: &Params) -> Handle
         );
         return Err(err);
     }
-    let seconds = duration(params, &role, 3600, false)?;
+    let seconds = duration(params, role, 3600, false)?;
     let grant = Grant {
         caller: &verified.subject,
         action: "sts:AssumeRoleWithWebIdentity",
-        role: &role,
+        role,
         session: &session,
         seconds,
         policy,
