@@ -16,7 +16,7 @@
 #   3. `irsa-emulator cluster create NAME` → the issuer and sa.key/sa.pub;
 #   4. `irsa-kind-config` writes the kind config: the key dir mounted into the node, kubeadm patches setting
 #      kube-apiserver's service-account issuer/key flags and kube-controller-manager's key — the same flags
-#      (one function, irsa_emulator::clusters::apiserver_issuer_args) the e2e tests' control plane runs with;
+#      (one function, irsa_names::apiserver_issuer_args) the e2e tests' control plane runs with;
 #   5. `kind create cluster`; restarts the emulator with --kubeconfig (the webhook reads ServiceAccounts there);
 #      `irsa-emulator cluster update NAME` with the API server's URL and CA (DescribeCluster reports them);
 #      `irsa-emulator webhook install --url https://HOST:PORT`;

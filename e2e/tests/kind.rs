@@ -7,7 +7,7 @@ use std::process::Command;
 
 use irsa_e2e::controlplane::STS_AUDIENCE;
 use irsa_e2e::kind::{KindConfig, KubeadmApi, KUBERNETES_AUDIENCE, NODE_KEY_DIR};
-use irsa_emulator::clusters::apiserver_issuer_args;
+use irsa_names::apiserver_issuer_args;
 use serde_yaml::Value;
 
 const ISSUER: &str = "https://172.18.0.1:8444/id/0123456789ABCDEF0123456789ABCDEF";
