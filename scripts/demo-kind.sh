@@ -2,13 +2,13 @@
 # variables and functions (root, demo, cache, cluster, target, say, run, kubectl, emulator).
 
 say "Real pods: a kind cluster whose API server issues tokens for the emulator (scripts/kind-up.sh)"
-if [ -z "${KIND_NODE_IMAGE:-}" ] && [ -f "$demo/docker-private" ]; then
+if [ -z "${KIND_NODE_IMAGE:-}" ] && [ -f "$demo/docker-engine-ours" ]; then
   echo "building the kind node image offline (scripts/kind-node-image.sh; the first build takes ~15 minutes)"
   KIND_NODE_IMAGE=$(scripts/kind-node-image.sh)
   export KIND_NODE_IMAGE
 fi
 if ! docker image inspect public.ecr.aws/aws-cli/aws-cli:2.25.4 >/dev/null 2>&1; then
-  if [ -f "$demo/docker-private" ]; then
+  if [ -f "$demo/docker-engine-ours" ]; then
     scripts/local-images.sh aws-cli >/dev/null
   else
     run docker pull public.ecr.aws/aws-cli/aws-cli:2.25.4

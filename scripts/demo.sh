@@ -65,8 +65,10 @@ if docker info >/dev/null 2>&1; then
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   say "Starting a Docker engine of the demo's own (Debian's docker.io; its own socket, bridges and data)"
   scripts/install-docker.sh
+  # `demo.sh down` stops it only if the demo started it.
+  scripts/docker-private.sh env >/dev/null 2>&1 || touch "$demo/docker-private"
   eval "$(scripts/docker-private.sh start)"
-  touch "$demo/docker-private"
+  touch "$demo/docker-engine-ours"
 else
   docker_reason="no Docker engine answers here, and the demo can start one only as root on Debian"
 fi
