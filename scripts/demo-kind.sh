@@ -1,5 +1,5 @@
 # Sourced by scripts/demo.sh where a Docker engine answers: the flow with real pods on kind. Expects demo.sh's
-# variables and functions (root, demo, cache, cluster, target, say, run, kubectl, emulator).
+# variables and functions (root, demo, cache, cluster, target, say, run, kubectl, emulator, bind_and_explain).
 
 say "Real pods: a kind cluster whose API server issues tokens for the emulator (scripts/kind-up.sh)"
 if [ -z "${KIND_NODE_IMAGE:-}" ] && [ -f "$demo/docker-engine-ours" ]; then
@@ -19,36 +19,10 @@ printf '\033[2m$ scripts/kind-up.sh %s\033[0m\n' "$cluster"
 IRSA_EMULATOR_BIN="$target/irsa-emulator" IRSA_KIND_CONFIG_BIN="$target/irsa-kind-config" \
   IRSA_KIND_PORT="$port" scripts/kind-up.sh "$cluster" >"$demo/kind-env"
 eval "$(cat "$demo/kind-env")"
-mkdir -p "$demo/bin" && cp "$target/kubectl-irsa" "$demo/bin/"   # installed alone on PATH, as krew would
-export PATH="$demo/bin:$(dirname "$IRSA_KUBECTL"):$PATH"
 cd "$demo"
-
-say "1. kubectl irsa: the IAM OIDC provider for the cluster, then the binding — the plan first"
-run kubectl irsa oidc associate --cluster "$cluster"
-run kubectl irsa create --name my-service-account -n default --cluster "$cluster" \
-  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --dry-run
-run kubectl irsa create --name my-service-account -n default --cluster "$cluster" \
-  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
-role_arn=$(kubectl get serviceaccount my-service-account -n default \
-  -o jsonpath='{.metadata.annotations.eks\.amazonaws\.com/role-arn}')
-
-say "2. The doctor: does the binding work, and why"
-run kubectl irsa describe my-service-account -n default || true
+bind_and_explain "$cluster" 1
 
 say "3. The seed's pod, as its page gives it: the webhook mutates it, the kubelet projects its token"
-cat >pod.yaml <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: irsa-test
-  namespace: default
-spec:
-  serviceAccountName: my-service-account
-  containers:
-  - name: irsa
-    image: public.ecr.aws/aws-cli/aws-cli:2.25.4
-    command: ['sh', '-c', 'aws sts "get-caller-identity" && sleep 3600']
-EOF
 run kind load docker-image --name "$cluster" public.ecr.aws/aws-cli/aws-cli:2.25.4
 run kubectl apply -f pod.yaml
 wait_for_log() { # POD TEXT

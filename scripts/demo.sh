@@ -11,6 +11,8 @@
 # `kubectl logs` shows the role. Where none can, it says so and plays the kubelet against a real local
 # control plane (etcd + kube-apiserver from Go modules) instead: the pod's token and env given to the AWS CLI.
 #
+# IRSA_DEMO_NO_DOCKER=1 takes the second path even where Docker could run.
+#
 # State lives in ${IRSA_DEMO_DIR:-/tmp/irsa-demo} (and the kind state in the cache); the environment stays
 # up afterwards so you can explore with the export lines it prints.
 set -euo pipefail
@@ -23,6 +25,38 @@ cluster=irsa-demo
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+
+# bind_and_explain CLUSTER STEP: kubectl irsa (installed alone on PATH, as krew would) binds the seed's service
+# account — the OIDC provider, the plan, the binding — then the doctor explains it; sets role_arn. Writes the
+# seed's pod (../shared/seeds/001) to pod.yaml. Run from $demo.
+bind_and_explain() {
+  local cluster=$1 step=$2
+  say "$step. kubectl irsa: the IAM OIDC provider for the cluster, then the binding — the plan first"
+  mkdir -p bin && cp "$target/kubectl-irsa" bin/
+  export PATH="$demo/bin:$(dirname "$IRSA_KUBECTL"):$PATH"
+  run kubectl irsa oidc associate --cluster "$cluster"
+  run kubectl irsa create --name my-service-account -n default --cluster "$cluster" \
+    --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --dry-run
+  run kubectl irsa create --name my-service-account -n default --cluster "$cluster" \
+    --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
+  role_arn=$(kubectl get serviceaccount my-service-account -n default \
+    -o jsonpath='{.metadata.annotations.eks\.amazonaws\.com/role-arn}')
+  say "$((step + 1)). The doctor: does the binding work, and why"
+  run kubectl irsa describe my-service-account -n default || true
+  cat >pod.yaml <<'EOF'
+apiVersion: v1
+kind: Pod
+metadata:
+  name: irsa-test
+  namespace: default
+spec:
+  serviceAccountName: my-service-account
+  containers:
+  - name: irsa
+    image: public.ecr.aws/aws-cli/aws-cli:2.25.4
+    command: ['sh', '-c', 'aws sts "get-caller-identity" && sleep 3600']
+EOF
+}
 
 stop_all() {
   for pidfile in "$demo"/*.pid; do
@@ -60,7 +94,9 @@ emulator() { "$target/irsa-emulator" "$@"; }
 
 # Real pods need a Docker engine: the user's, or one of the demo's own where it may start one.
 docker_reason=
-if docker info >/dev/null 2>&1; then
+if [ "${IRSA_DEMO_NO_DOCKER:-}" = 1 ]; then
+  docker_reason="IRSA_DEMO_NO_DOCKER=1 asks for the demo without Docker"
+elif docker info >/dev/null 2>&1; then
   :
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   say "Starting a Docker engine of the demo's own (Debian's docker.io; its own socket, bridges and data)"
@@ -117,35 +153,9 @@ start_emulator --kubeconfig "$demo/kubeconfig"
 run emulator webhook install --kubeconfig "$demo/kubeconfig" --url "https://127.0.0.1:$port" \
   --data-dir "$demo/emulator"
 
-say "5. kubectl irsa: the IAM OIDC provider for the cluster, then the binding — the plan first"
 cd "$demo"
-mkdir -p bin && cp "$target/kubectl-irsa" bin/   # installed alone on PATH, as krew would
-export PATH="$demo/bin:$(dirname "$IRSA_KUBECTL"):$PATH"
-run kubectl irsa oidc associate --cluster demo
-run kubectl irsa create --name my-service-account -n default --cluster demo \
-  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --dry-run
-run kubectl irsa create --name my-service-account -n default --cluster demo \
-  --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess
-role_arn=$(kubectl get serviceaccount my-service-account -n default \
-  -o jsonpath='{.metadata.annotations.eks\.amazonaws\.com/role-arn}')
-
-say "6. The doctor: does the binding work, and why"
-run kubectl irsa describe my-service-account -n default || true
-
+bind_and_explain demo 5
 say "7. The seed's aws-cli pod: the webhook injects the token volume and the AWS env"
-cat >pod.yaml <<'EOF'
-apiVersion: v1
-kind: Pod
-metadata:
-  name: irsa-test
-  namespace: default
-spec:
-  serviceAccountName: my-service-account
-  containers:
-  - name: irsa
-    image: public.ecr.aws/aws-cli/aws-cli:2.25.4
-    command: ['sh', '-c', 'aws sts "get-caller-identity" && sleep 3600']
-EOF
 run kubectl apply -f pod.yaml
 kubectl get pod irsa-test -o jsonpath='{range .spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}'
 

@@ -71,19 +71,12 @@ fn real_pods_seed_pod_logs_its_role_and_another_service_account_is_denied() {
     kind_up_kept_its_promises(&cluster);
     cluster.load_image(AWS_CLI_IMAGE).unwrap();
     let shell = PluginShell::new(&cluster);
-    shell.irsa(&["oidc", "associate", "--cluster", &cluster.name]);
-    shell.irsa(&[
-        "create",
-        "--name",
-        "s3-reader",
-        "-n",
-        "default",
-        "--cluster",
-        &cluster.name,
-        "--attach-policy-arn",
+    let role_arn = bind(
+        &shell,
+        &cluster,
+        "default/s3-reader",
         "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
-    ]);
-    let role_arn = role_arn_of(&cluster, "default", "s3-reader");
+    );
     let role_name = role_arn.rsplit('/').next().unwrap().to_string();
 
     // Another service account, annotated with the same role: the webhook mutates its pod, the trust policy
@@ -257,23 +250,13 @@ fn real_pods_rotated_token_keeps_earning_credentials() {
     let cluster = up("irsa-rotate");
     cluster.load_image(AWS_CLI_IMAGE).unwrap();
     let shell = PluginShell::new(&cluster);
-    shell.irsa(&["oidc", "associate", "--cluster", &cluster.name]);
-    shell.irsa(&[
-        "create",
-        "--name",
-        "rotator",
-        "-n",
-        "default",
-        "--cluster",
-        &cluster.name,
-        "--attach-policy-arn",
+    let role_arn = bind(
+        &shell,
+        &cluster,
+        "default/rotator",
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
-    ]);
-    let role_name = role_arn_of(&cluster, "default", "rotator")
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    );
+    let role_name = role_arn.rsplit('/').next().unwrap().to_string();
     let pod = format!(
         r#"apiVersion: v1
 kind: Pod
@@ -360,16 +343,11 @@ fn real_pods_emulator_inside_the_cluster_serves_a_pod_in_another_namespace() {
     // stops and its webhook and CA ConfigMaps go.
     stop_host_emulator(&cluster);
     let emulator_bin = built_binary("IRSA_EMULATOR_BIN", "irsa-emulator");
-    let kubeconfig = cluster.kubeconfig();
-    let out = std::process::Command::new(&emulator_bin)
-        .args(["webhook", "uninstall", "--kubeconfig"])
-        .arg(&kubeconfig)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let kubeconfig = cluster.kubeconfig().display().to_string();
+    let mut shell = PluginShell::new(&cluster);
+    shell.run(
+        &emulator_bin,
+        &["webhook", "uninstall", "--kubeconfig", &kubeconfig],
     );
 
     // deploy/, with the image built here.
@@ -443,28 +421,22 @@ fn real_pods_emulator_inside_the_cluster_serves_a_pod_in_another_namespace() {
 
     let ca = overlay.path().join("ca.pem");
     std::fs::write(&ca, &ca_pem).unwrap();
-    let out = std::process::Command::new(&emulator_bin)
-        .args([
+    shell.run(
+        &emulator_bin,
+        &[
             "webhook",
             "install",
             "--service",
             "irsa-system/irsa-emulator:443",
             "--kubeconfig",
-        ])
-        .arg(&kubeconfig)
-        .arg("--ca-file")
-        .arg(&ca)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            &kubeconfig,
+            "--ca-file",
+            ca.to_str().unwrap(),
+        ],
     );
 
     // IAM of the in-cluster emulator, through a port-forward, as a user without cluster networking reaches it.
     let forward = PortForward::start(&cluster, "irsa-system", "svc/irsa-emulator", 443);
-    let mut shell = PluginShell::new(&cluster);
     shell.set(
         "AWS_ENDPOINT_URL",
         format!("https://127.0.0.1:{}", forward.port),

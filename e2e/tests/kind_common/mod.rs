@@ -100,6 +100,25 @@ impl PluginShell {
     }
 }
 
+/// `kubectl irsa oidc associate` and `kubectl irsa create` for `namespace/name` with `policy_arn`, as a user
+/// binds a service account; the role ARN the service account is annotated with.
+pub fn bind(shell: &PluginShell, cluster: &KindCluster, account: &str, policy_arn: &str) -> String {
+    let (namespace, name) = account.split_once('/').expect("namespace/name");
+    shell.irsa(&["oidc", "associate", "--cluster", &cluster.name]);
+    shell.irsa(&[
+        "create",
+        "--name",
+        name,
+        "-n",
+        namespace,
+        "--cluster",
+        &cluster.name,
+        "--attach-policy-arn",
+        policy_arn,
+    ]);
+    role_arn_of(cluster, namespace, name)
+}
+
 /// The role a service account's annotation names.
 pub fn role_arn_of(cluster: &KindCluster, namespace: &str, name: &str) -> String {
     let arn = cluster
