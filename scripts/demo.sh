@@ -103,7 +103,8 @@ elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   scripts/install-docker.sh
   # `demo.sh down` stops it only if the demo started it.
   scripts/docker-private.sh env >/dev/null 2>&1 || touch "$demo/docker-private"
-  eval "$(scripts/docker-private.sh start)"
+  docker_env=$(scripts/docker-private.sh start) || { echo "demo.sh: the demo's Docker engine did not start (above)" >&2; exit 1; }
+  eval "$docker_env"
   touch "$demo/docker-engine-ours"
 else
   docker_reason="no Docker engine answers here, and the demo can start one only as root on Debian"

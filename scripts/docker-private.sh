@@ -169,12 +169,15 @@ start() {
 EOF
   guard_rules -I
   log "starting dockerd (socket $SOCK, data $DATA, log $DIR/dockerd.log)"
+  # A pid file left by a daemon that was killed (a machine restored from a snapshot) names a dead process;
+  # dockerd would refuse to start over a live one, and the wait below watches the process started here.
+  rm -f "$DIR/dockerd.pid"
   HTTP_PROXY="$NOWHERE" HTTPS_PROXY="$NOWHERE" NO_PROXY=localhost,127.0.0.1 \
     nohup dockerd --config-file "$DIR/daemon.json" >>"$DIR/dockerd.log" 2>&1 </dev/null &
-  local i
+  local dockerd_pid=$! i
   for i in $(seq 1 150); do
     answers && break
-    [[ -f "$DIR/dockerd.pid" ]] && ! kill -0 "$(cat "$DIR/dockerd.pid")" 2>/dev/null && break
+    kill -0 "$dockerd_pid" 2>/dev/null || break
     sleep 0.2
   done
   answers || { tail -n 30 "$DIR/dockerd.log" >&2; die "dockerd did not answer on $SOCK (log above)"; }

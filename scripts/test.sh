@@ -70,7 +70,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   scripts/install-docker.sh
   # Stopped at the end only if this run started it (a developer's running engine is left as it was).
   scripts/docker-private.sh env >/dev/null 2>&1 || docker_started=1
-  eval "$(scripts/docker-private.sh start)"
+  # Not `eval "$(…)"`: that would swallow a failed start and run the Docker tests against no engine.
+  docker_env=$(scripts/docker-private.sh start) || { echo "scripts/test.sh: the suite's Docker engine did not start (above)" >&2; exit 1; }
+  eval "$docker_env"
   export IRSA_REQUIRE_DOCKER=${IRSA_REQUIRE_DOCKER:-1}
 elif docker info >/dev/null 2>&1; then
   echo "using the Docker engine at ${DOCKER_HOST:-the default socket}" >&2
