@@ -5,7 +5,7 @@
 #
 #   scripts/bench.sh [SECTION...]     SECTION: startup sts iam scale plugin kind (default: all of them)
 #
-#   startup  process start -> first 200 (/healthz; moto: /moto-api/), median of BENCH_RUNS runs
+#   startup  process start -> first 200 (/healthz; moto: /moto-api/), median of BENCH_RUNS runs; RSS when idle
 #   sts      AssumeRoleWithWebIdentity with a valid token, BENCH_CONNECTIONS connections for BENCH_SECONDS:
 #            req/s, p50/p99, RSS idle and peak. The emulator verifies everything (HTTPS, JWKS signature, exp,
 #            aud, issuer, trust policy); moto checks nothing and is given plain HTTP, its default.
@@ -98,18 +98,22 @@ load_table() { # TITLE EMULATOR_JSON MOTO_JSON EMU_IDLE_KIB MOTO_IDLE_KIB
 if wants startup; then
   emu=$(irsa-load startup --runs "$runs" -- irsa-emulator serve --http --listen '127.0.0.1:{port}' --data-dir '{dir}')
   moto=$(irsa-load startup --runs "$runs" --path /moto-api/ -- moto_server -p '{port}')
-  printf '\nStart-up: process start -> first 200, median of %s (both plain HTTP; the emulator with a fresh data dir)\n' "$runs"
-  row "" "irsa-emulator" "moto" "ratio"
-  row "ms" "$(field "$emu" median_ms)" "$(field "$moto" median_ms)" \
-    "$(ratio "$(field "$moto" median_ms)" "$(field "$emu" median_ms)")"
 fi
 
-if wants sts || wants iam; then
+if wants startup || wants sts || wants iam; then
   start_emulator "$work/emu"
   start_moto
   sleep 1
   emu_idle=$(rss_kib "$emu_pid") moto_idle=$(rss_kib "$moto_pid")
   load=(--connections "$connections" --duration "$seconds" --warmup 2)
+fi
+
+if wants startup; then
+  printf '\nStart-up: process start -> first 200, median of %s (both plain HTTP; the emulator with a fresh data dir)\n' "$runs"
+  row "" "irsa-emulator" "moto" "ratio"
+  row "ms" "$(field "$emu" median_ms)" "$(field "$moto" median_ms)" \
+    "$(ratio "$(field "$moto" median_ms)" "$(field "$emu" median_ms)")"
+  row "RSS idle MiB (1 s after start)" "$(mib "$emu_idle")" "$(mib "$moto_idle")" "$(ratio "$moto_idle" "$emu_idle")"
 fi
 
 if wants sts; then
