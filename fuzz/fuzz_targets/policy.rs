@@ -69,7 +69,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    for kind in [DocumentKind::Trust, DocumentKind::Identity] {
+    for kind in [DocumentKind::Trust, DocumentKind::Managed, DocumentKind::Inline] {
         if let Err(e) = validate_document(&doc, kind) {
             let _ = (e.message(), e.code(), e.detail());
         }

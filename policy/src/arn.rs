@@ -10,6 +10,24 @@ use std::str::FromStr;
 
 use crate::error::PolicyError;
 
+/// Every AWS partition, as the SDKs' partitions.json lists them (aws-sdk-iam 1.133, `endpoint_lib.rs`):
+/// commercial, China, the European Sovereign Cloud, the ISO regions, GovCloud (US).
+pub const PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-eusc",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-us-gov",
+];
+
+/// True for a partition that exists (see [`PARTITIONS`]).
+pub fn is_partition(s: &str) -> bool {
+    PARTITIONS.contains(&s)
+}
+
 /// A parsed ARN: `arn:partition:service:region:account:resource`.
 ///
 /// The resource part keeps any further `:` (e.g. `arn:aws:logs:us-east-1:1:log-group:x:*`).

@@ -43,23 +43,26 @@ pub struct ConditionFailure {
     pub negated: bool,
 }
 
-/// Parse a whole `Condition` element into its ANDed conditions.
+/// Parse a whole `Condition` element into its ANDed conditions. An operator with no keys adds nothing, so
+/// one IAM does not know is harmless there (and IAM accepts it).
 pub(crate) fn parse_block(value: &Value) -> Result<Vec<Condition>, PolicyError> {
     let Value::Object(ops) = value else {
         return Err(PolicyError::syntax("Condition must be an object"));
     };
     let mut out = Vec::new();
     for (op_name, keys) in ops {
-        let operator: Operator = op_name.parse()?;
         let Value::Object(keys) = keys else {
             return Err(PolicyError::syntax(format!(
                 "Condition operator {op_name} must map keys to values"
             )));
         };
+        if keys.is_empty() {
+            continue;
+        }
+        let operator: Operator = op_name
+            .parse()
+            .map_err(|_| PolicyError::syntax(format!("unknown condition operator {op_name}")))?;
         for (key, values) in keys {
-            if !has_vendor(key) {
-                return Err(PolicyError::MissingVendor(key.clone()));
-            }
             out.push(Condition {
                 operator,
                 key: key.clone(),
@@ -68,11 +71,6 @@ pub(crate) fn parse_block(value: &Value) -> Result<Vec<Condition>, PolicyError> 
         }
     }
     Ok(out)
-}
-
-/// Actions and condition keys must look like `vendor:name`.
-pub(crate) fn has_vendor(s: &str) -> bool {
-    matches!(s.split_once(':'), Some((vendor, _)) if !vendor.is_empty())
 }
 
 fn scalar_list(value: &Value) -> Result<Vec<String>, PolicyError> {
@@ -411,9 +409,15 @@ mod tests {
 
     #[test]
     fn parse_errors() {
+        // Keys need no vendor prefix, and an unknown operator is fine with nothing under it (IAM accepts both:
+        // LocalStack's recording of CreatePolicy, valid-19 and valid-32).
+        let plain =
+            parse_block(&json!({"StringEquals": {"nokey": "x"}, "NoSuchOperator": {}})).unwrap();
+        assert_eq!(plain.len(), 1);
+        assert_eq!(plain[0].key, "nokey");
         assert!(matches!(
-            parse_block(&json!({"StringEquals": {"nokey": "x"}})),
-            Err(PolicyError::MissingVendor(_))
+            parse_block(&json!({"NoSuchOperator": {"a:b": "x"}})),
+            Err(PolicyError::Syntax { .. })
         ));
         assert!(matches!(
             parse_block(&json!({"StringEquals": "x"})),

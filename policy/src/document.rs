@@ -1,18 +1,17 @@
 //! Policy documents: parsing IAM's JSON grammar into plain types, with IAM's own error messages.
 //!
 //! Parsing walks a `serde_json::Value` by hand instead of deriving `Deserialize`, because IAM's grammar is
-//! loose in ways derive handles badly (string-or-list everywhere, `Statement` as object or array) and strict in
-//! ways whose *messages* matter (the emulator returns them verbatim as `MalformedPolicyDocument`).
-//! The checks here apply to every kind of document; kind-specific rules live in [`mod@crate::validate`].
+//! loose in ways derive handles badly (string-or-list everywhere, `Statement` as object or array).
+//! This is the model documents are evaluated with; it only refuses what it could not represent. Whether IAM
+//! would store a document, with IAM's message when not, is [`crate::validate()`]'s question.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::condition::{has_vendor, parse_block, Condition};
+use crate::condition::{parse_block, Condition};
 use crate::error::PolicyError;
 pub use crate::principal::{Principal, PrincipalKind, PrincipalRef};
 
@@ -71,7 +70,7 @@ impl Statement {
     }
 }
 
-/// A parsed and validated policy document.
+/// A parsed policy document.
 ///
 /// The original JSON is kept so that a document can be handed back exactly as it was written (IAM returns
 /// documents as submitted, and `Statement`-as-object must stay an object).
@@ -84,9 +83,9 @@ pub struct PolicyDocument {
 }
 
 impl PolicyDocument {
-    /// Parse and validate as IAM does for any kind of document. Errors carry IAM's `MalformedPolicyDocument`
-    /// text (`"Syntax errors in policy."`, `"Missing required field Effect"`, …). For the rules that depend
-    /// on whether this is a trust or an identity policy, use [`crate::validate()`].
+    /// Parse into the model, refusing only what it cannot represent (not JSON, unknown elements, a statement
+    /// without actions, …) with "Syntax errors in policy.". To check a document as IAM does before storing
+    /// it, use [`crate::validate()`].
     pub fn parse(json: &str) -> Result<PolicyDocument, PolicyError> {
         let value: Value =
             serde_json::from_str(json).map_err(|e| PolicyError::syntax(e.to_string()))?;
@@ -109,31 +108,31 @@ impl PolicyDocument {
                     Value::String(s) if s == VERSION_2012_10_17 || s == VERSION_2008_10_17 => {
                         version = Some(s.clone())
                     }
-                    other => return Err(PolicyError::InvalidVersion(value_text(other))),
+                    other => {
+                        return Err(PolicyError::syntax(format!(
+                            "Version {} is not one IAM knows",
+                            value_text(other)
+                        )))
+                    }
                 },
                 "Id" => id = Some(string(v, "Id")?),
                 "Statement" => statement = Some(v),
                 other => return Err(PolicyError::syntax(format!("unknown element {other}"))),
             }
         }
-        let statements = match statement.ok_or(PolicyError::MissingField("Statement"))? {
-            Value::Array(items) => items
-                .iter()
-                .map(parse_statement)
-                .collect::<Result<Vec<_>, _>>()?,
-            single @ Value::Object(_) => vec![parse_statement(single)?],
-            other => {
-                return Err(PolicyError::syntax(format!(
-                    "Statement must be an object or a list, got {other}"
-                )))
-            }
-        };
-        let mut sids = BTreeSet::new();
-        for sid in statements.iter().filter_map(|s| s.sid.as_deref()) {
-            if !sid.is_empty() && !sids.insert(sid) {
-                return Err(PolicyError::DuplicateSid(sid.to_string()));
-            }
-        }
+        let statements =
+            match statement.ok_or_else(|| PolicyError::syntax("Statement is missing"))? {
+                Value::Array(items) => items
+                    .iter()
+                    .map(parse_statement)
+                    .collect::<Result<Vec<_>, _>>()?,
+                single @ Value::Object(_) => vec![parse_statement(single)?],
+                other => {
+                    return Err(PolicyError::syntax(format!(
+                        "Statement must be an object or a list, got {other}"
+                    )))
+                }
+            };
         Ok(PolicyDocument {
             version,
             id,
@@ -267,10 +266,14 @@ fn parse_statement(v: &Value) -> Result<Statement, PolicyError> {
     }
     let sid = map.get("Sid").map(|s| string(s, "Sid")).transpose()?;
     let effect = match map.get("Effect") {
-        None => return Err(PolicyError::MissingField("Effect")),
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
-        Some(other) => return Err(PolicyError::InvalidEffect(value_text(other))),
+        other => {
+            return Err(PolicyError::syntax(format!(
+                "Effect {} is neither Allow nor Deny",
+                other.map_or_else(|| "(missing)".to_string(), value_text)
+            )))
+        }
     };
 
     let (p, np) = one_of(map, "Principal", "NotPrincipal")?;
@@ -284,18 +287,10 @@ fn parse_statement(v: &Value) -> Result<Statement, PolicyError> {
     if actions.is_empty() {
         return Err(PolicyError::MissingActions);
     }
-    if let Some(bad) = actions.iter().find(|a| *a != "*" && !has_vendor(a)) {
-        return Err(PolicyError::MissingVendor(bad.clone()));
-    }
 
     let (r, nr) = one_of(map, "Resource", "NotResource")?;
     let resource = r.map(|v| string_list(v, "Resource")).transpose()?;
     let not_resource = nr.map(|v| string_list(v, "NotResource")).transpose()?;
-    for res in resource.iter().chain(not_resource.iter()).flatten() {
-        if res != "*" && !res.starts_with("arn:") {
-            return Err(PolicyError::InvalidResource(res.clone()));
-        }
-    }
 
     let conditions = map
         .get("Condition")

@@ -27,6 +27,7 @@ pub mod document;
 pub mod error;
 pub mod evaluate;
 mod explain;
+mod grammar;
 pub mod operator;
 pub mod principal;
 mod scalar;
@@ -36,8 +37,9 @@ mod variables;
 pub mod wildcard;
 
 pub use arn::{
-    account_from_arn, account_root_arn, is_account_id, issuer_host_path, provider_arn,
-    provider_arn_to_issuer, provider_host_path, role_arn, role_name_from_arn, Arn,
+    account_from_arn, account_root_arn, is_account_id, is_partition, issuer_host_path,
+    provider_arn, provider_arn_to_issuer, provider_host_path, role_arn, role_name_from_arn, Arn,
+    PARTITIONS,
 };
 pub use condition::{Condition, ConditionFailure};
 pub use context::RequestContext;
@@ -52,5 +54,8 @@ pub use trust::{
     irsa_trust_policy, irsa_trust_statement, parse_service_account_subject,
     service_account_subject, trust_admits, web_identity_context, WEB_IDENTITY_ACTION,
 };
-pub use validate::{validate, validate_document, DocumentKind, TRUST_ACTIONS};
+pub use validate::{
+    validate, validate_document, validate_in, DocumentKind, ANY_PARTITION, DEFAULT_PARTITION,
+    TRUST_ACTIONS,
+};
 pub use wildcard::{wildcard_match, wildcard_match_ignore_case, Pattern};

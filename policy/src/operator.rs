@@ -243,8 +243,8 @@ mod tests {
             );
         }
         assert_eq!(
-            PolicyError::UnknownConditionOperator("X".into()).message(),
-            "Invalid Condition type : X"
+            PolicyError::UnknownConditionOperator("X".into()).detail(),
+            Some("X")
         );
     }
 }

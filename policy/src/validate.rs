@@ -1,23 +1,35 @@
-//! The rules that depend on what a document is for.
+//! Validating a document as IAM does for its use.
 //!
-//! IAM accepts the same grammar for every document but then checks it against its use: a role's trust policy
-//! (`CreateRole --assume-role-policy-document`, `UpdateAssumeRolePolicy`) says *who* may assume the role, so it
-//! needs a principal and may only grant the `sts:AssumeRole*` family; an identity policy (`CreatePolicy`,
-//! `PutRolePolicy`) is attached to a principal already, so naming one is an error, and it must say which
-//! resources it covers.
+//! IAM accepts one grammar for every document ([`crate::grammar`]) but checks it against its use: a role's
+//! trust policy (`CreateRole --assume-role-policy-document`, `UpdateAssumeRolePolicy`) says *who* may assume
+//! the role, so it needs a principal and may only grant the `sts:AssumeRole*` family; an identity policy
+//! (`CreatePolicy`, `PutRolePolicy`) is attached to a principal already, so naming one is an error, and it
+//! must say which resources it covers. Managed policies, newer than inline ones, also insist on the current
+//! `Version`.
+
+use serde_json::Value;
 
 use crate::document::{PolicyDocument, Statement};
 use crate::error::PolicyError;
+use crate::grammar;
 use crate::wildcard::wildcard_match_ignore_case;
 
 /// Which kind of document is being validated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DocumentKind {
-    /// A permissions policy attached to a user, group or role (managed or inline).
-    Identity,
+    /// A managed policy (`CreatePolicy`, `CreatePolicyVersion`): `Version` must be `2012-10-17`.
+    Managed,
+    /// An inline policy (`PutRolePolicy`) or a session policy: `Version` may be left out (it then means
+    /// `2008-10-17`, docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
+    Inline,
     /// A role's trust policy (`AssumeRolePolicyDocument`).
     Trust,
 }
+
+/// The partition documents are validated for when none is given.
+pub const DEFAULT_PARTITION: &str = "aws";
+/// For [`validate_in`] before the account's partition is known: a resource may be in any that exists.
+pub const ANY_PARTITION: &str = "*";
 
 /// The actions a trust policy may grant.
 pub const TRUST_ACTIONS: [&str; 6] = [
@@ -29,38 +41,42 @@ pub const TRUST_ACTIONS: [&str; 6] = [
     "sts:SetContext",
 ];
 
-/// Parse `json` and apply IAM's checks for documents of `kind`.
+/// Parse `json` and apply IAM's checks for documents of `kind` in the `aws` partition.
 pub fn validate(json: &str, kind: DocumentKind) -> Result<PolicyDocument, PolicyError> {
-    let doc = PolicyDocument::parse(json)?;
-    validate_document(&doc, kind)?;
+    validate_in(json, kind, DEFAULT_PARTITION)
+}
+
+/// Parse `json` and apply IAM's checks for documents of `kind` in `partition`, whose ARNs must name it (or
+/// `*`); with [`ANY_PARTITION`], any partition that exists.
+pub fn validate_in(
+    json: &str,
+    kind: DocumentKind,
+    partition: &str,
+) -> Result<PolicyDocument, PolicyError> {
+    let value: Value = serde_json::from_str(json).map_err(|e| {
+        let detail = e.to_string();
+        match kind {
+            DocumentKind::Trust => PolicyError::InvalidJson { detail },
+            _ => PolicyError::Syntax { detail },
+        }
+    })?;
+    grammar::check(&value, kind, partition)?;
+    let doc = PolicyDocument::from_value(value)?;
+    check_use(&doc, kind)?;
     Ok(doc)
 }
 
-/// Apply the kind-specific checks to an already parsed document.
+/// Apply IAM's checks for `kind` (in the `aws` partition) to an already parsed document.
 pub fn validate_document(doc: &PolicyDocument, kind: DocumentKind) -> Result<(), PolicyError> {
-    for st in &doc.statements {
-        match kind {
-            DocumentKind::Identity => check_identity(st)?,
-            DocumentKind::Trust => check_trust(st)?,
-        }
-    }
-    Ok(())
+    grammar::check(doc.as_json(), kind, DEFAULT_PARTITION)?;
+    check_use(doc, kind)
 }
 
-fn non_empty(list: &Option<Vec<String>>) -> bool {
-    list.as_ref().is_some_and(|l| !l.is_empty())
-}
-
-fn check_identity(st: &Statement) -> Result<(), PolicyError> {
-    if st.has_principal() {
-        return Err(PolicyError::PrincipalNotAllowed);
-    }
-    if !non_empty(&st.resource) && !non_empty(&st.not_resource) {
-        return Err(PolicyError::MissingResources);
-    }
-    if let Some(sid) = &st.sid {
-        if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(PolicyError::InvalidSid(sid.clone()));
+/// The trust policy's own rules, checked once the grammar holds.
+fn check_use(doc: &PolicyDocument, kind: DocumentKind) -> Result<(), PolicyError> {
+    if kind == DocumentKind::Trust {
+        for st in &doc.statements {
+            check_trust(st)?;
         }
     }
     Ok(())
@@ -68,7 +84,7 @@ fn check_identity(st: &Statement) -> Result<(), PolicyError> {
 
 fn check_trust(st: &Statement) -> Result<(), PolicyError> {
     if !st.has_principal() {
-        return Err(PolicyError::MissingField("Principal"));
+        return Err(PolicyError::NoPrincipal);
     }
     if st.resource.is_some() {
         return Err(PolicyError::ProhibitedField("Resource"));

@@ -101,7 +101,7 @@ mod tests {
                 .get(&format!("arn:aws:iam::aws:policy/{required}"))
                 .unwrap_or_else(|| panic!("{required} missing from catalog"));
             let doc = &policy.default_version().expect("default version").document;
-            irsa_policy::validate(doc, irsa_policy::DocumentKind::Identity)
+            irsa_policy::validate(doc, irsa_policy::DocumentKind::Managed)
                 .unwrap_or_else(|e| panic!("{required}: {}", e.message()));
         }
     }

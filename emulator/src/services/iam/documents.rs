@@ -11,16 +11,24 @@ pub const TRUST_POLICY_QUOTA: usize = 2048;
 pub const MANAGED_POLICY_QUOTA: usize = 6144;
 pub const INLINE_ROLE_POLICIES_QUOTA: usize = 10240;
 
-pub fn identity(document: &str) -> Result<PolicyDocument, AwsError> {
-    irsa_policy::validate(document, DocumentKind::Identity)
-        .map_err(|e| AwsError::malformed_policy(e.message()))
+/// CreatePolicy, CreatePolicyVersion: IAM's grammar, and the current `Version`.
+pub fn managed(document: &str) -> Result<PolicyDocument, AwsError> {
+    checked(document, DocumentKind::Managed)
+}
+
+/// PutRolePolicy: IAM's grammar; `Version` may be left out.
+pub fn inline(document: &str) -> Result<PolicyDocument, AwsError> {
+    checked(document, DocumentKind::Inline)
+}
+
+fn checked(document: &str, kind: DocumentKind) -> Result<PolicyDocument, AwsError> {
+    irsa_policy::validate(document, kind).map_err(|e| AwsError::malformed_policy(e.message()))
 }
 
 /// A trust policy must parse, and every principal that names something in this account must exist:
 /// IAM rejects a trust on a missing OIDC provider or role with "Invalid principal in policy".
 pub fn trust(db: &Db, account_id: &str, document: &str) -> Result<PolicyDocument, AwsError> {
-    let doc = irsa_policy::validate(document, DocumentKind::Trust)
-        .map_err(|e| AwsError::malformed_policy(e.message()))?;
+    let doc = checked(document, DocumentKind::Trust)?;
     for principal in doc.federated_principals() {
         let ours = format!("arn:aws:iam::{account_id}:oidc-provider/");
         // Other accounts' providers and web identity domains (accounts.google.com, …) are not ours to check.

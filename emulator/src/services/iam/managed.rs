@@ -28,7 +28,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
     let tags = p.tags("Tags")?;
     validate::tags(&tags)?;
     validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
-    documents::identity(document)?;
+    documents::managed(document)?;
     let policy = iam.write(|db| {
         if db.policy_name_taken(name)? {
             return Err(AwsError::already_exists(format!(
@@ -175,7 +175,7 @@ pub fn create_version(iam: &Iam, p: &Params) -> Handled {
     let document = p.required("PolicyDocument")?;
     let set_default = p.bool("SetAsDefault")?.unwrap_or(false);
     validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
-    documents::identity(document)?;
+    documents::managed(document)?;
     let (version, is_default) = iam.write(|db| {
         let mut policy = customer_policy(iam, db, arn)?;
         if policy.versions.len() >= MAX_VERSIONS {

@@ -83,7 +83,7 @@ pub(super) fn session_policy(params: &Params) -> Result<Option<String>, AwsError
             "Packed size of consumed session policies exceeds the allowed limit",
         ));
     }
-    irsa_policy::validate(policy, irsa_policy::DocumentKind::Identity)
+    irsa_policy::validate(policy, irsa_policy::DocumentKind::Inline)
         .map_err(|e| AwsError::malformed_policy(e.message()))?;
     Ok(Some(policy.to_string()))
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use irsa_policy::{service_account_subject, wildcard_match, PolicyDocument};
+use irsa_policy::{
+    service_account_subject, validate_in, wildcard_match, DocumentKind, ANY_PARTITION,
+};
 use serde_json::Value;
 
 use crate::commands::{validate_policy_arn, validate_role_arn};
@@ -76,8 +78,13 @@ impl CreateSpec {
             return Err(Error::usage("--audience must not be empty"));
         }
         if let Some(doc) = &self.inline_policy {
-            PolicyDocument::from_value(doc.clone()).map_err(|e| {
-                Error::usage(format!("the inline policy is not a valid IAM policy: {e}"))
+            // IAM's own checks, so a policy IAM would refuse fails here, before anything is created; the
+            // account's partition is not known yet, so any partition passes.
+            validate_in(&doc.to_string(), DocumentKind::Inline, ANY_PARTITION).map_err(|e| {
+                let detail = e.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+                Error::usage(format!(
+                    "the inline policy is not a valid IAM policy: {e}{detail}"
+                ))
             })?;
         }
         if let Some(pattern) = &self.subject_pattern {
@@ -173,6 +180,18 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("inline policy"));
+        // IAM's grammar, with IAM's message: the mistake is caught before the role is created.
+        s.inline_policy = Some(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:List:Bucket", "Resource": "*"}]}));
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("Actions/Condition can contain only one colon. (s3:List:Bucket)"),
+            "{err}"
+        );
+        // Any real partition will do: the account's is not known yet.
+        s.inline_policy = Some(json!({"Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws-cn:s3:::b/*"}]}));
+        assert!(s.validate().is_ok());
     }
 
     #[test]
