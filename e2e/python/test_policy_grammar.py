@@ -1,4 +1,5 @@
-"""The policy mistakes a new user makes first, through the real AWS CLI, with IAM's words as the CLI prints them.
+"""The policy mistakes a new user makes first, through the real AWS CLI, with IAM's words as the CLI prints them;
+and the AWS managed policies IRSA set-ups attach first.
 
 Where IAM's answers come from: the missing `file://` on create-role is "This policy contains invalid Json"
 (AWSCookbook/Security#2, aws-samples/aws-microservices-deploy-options#118); on create-policy and the put-*-policy
@@ -84,3 +85,29 @@ def test_managed_policies_need_the_current_version(emulator, tmp_path):
     ok(emulator, tmp_path, "aws iam create-role --role-name r --assume-role-policy-document file://trust.json")
     ok(emulator, tmp_path, "aws iam put-role-policy --role-name r --policy-name p --policy-document file://unversioned.json")
 
+
+def test_aws_managed_policies_irsa_addons_attach(emulator, tmp_path):
+    ebs = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+    got = json.loads(ok(emulator, tmp_path, f"aws iam get-policy --policy-arn {ebs} --output json"))["Policy"]
+    assert got["Path"] == "/service-role/" and got["Arn"] == ebs
+    version = json.loads(ok(emulator, tmp_path,
+                            f"aws iam get-policy-version --policy-arn {ebs} --version-id {got['DefaultVersionId']} "
+                            "--output json"))["PolicyVersion"]
+    assert version["IsDefaultVersion"] is True
+    actions = [a for st in version["Document"]["Statement"] for a in st.get("Action", [])]
+    assert "ec2:CreateSnapshot" in actions
+
+    # The CLI follows the markers through all of Scope=AWS.
+    listed = json.loads(ok(emulator, tmp_path, "aws iam list-policies --scope AWS --output json"))["Policies"]
+    assert len(listed) > 1500
+    assert len({p["Arn"] for p in listed}) == len(listed)
+    jobs = json.loads(ok(emulator, tmp_path, "aws iam list-policies --scope AWS --path-prefix /job-function/ "
+                                             "--query Policies[].PolicyName --output json"))
+    assert "ViewOnlyAccess" in jobs
+
+    write(tmp_path, "trust.json", json.dumps(TRUST))
+    ok(emulator, tmp_path, "aws iam create-role --role-name ebs-csi --assume-role-policy-document file://trust.json")
+    ok(emulator, tmp_path, f"aws iam attach-role-policy --role-name ebs-csi --policy-arn {ebs}")
+    attached = json.loads(ok(emulator, tmp_path, "aws iam list-attached-role-policies --role-name ebs-csi "
+                                                 "--query AttachedPolicies[].PolicyArn --output json"))
+    assert attached == [ebs]

@@ -1020,6 +1020,57 @@ async fn aws_managed_policies_are_readable_and_attachable_but_not_modifiable() {
     emulator.shutdown().await;
 }
 
+/// Every page of a ListPolicies call, followed through its markers.
+async fn all_policy_names(
+    iam: &aws_sdk_iam::Client,
+    scope: PolicyScopeType,
+    path_prefix: &str,
+    page_size: i32,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut marker: Option<String> = None;
+    for _ in 0..1_000 {
+        let page = iam
+            .list_policies()
+            .scope(scope.clone())
+            .path_prefix(path_prefix)
+            .max_items(page_size)
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .expect("ListPolicies");
+        assert!(page.policies().len() <= page_size as usize);
+        assert_eq!(page.is_truncated(), page.marker().is_some());
+        names.extend(
+            page.policies()
+                .iter()
+                .map(|p| p.policy_name().unwrap().to_string()),
+        );
+        match page.marker() {
+            Some(m) => marker = Some(m.to_string()),
+            None => return names,
+        }
+    }
+    panic!("pagination does not terminate");
+}
+
+/// The AWS managed policies the generated catalog holds (emulator/data, see scripts/gen-managed-policies.sh),
+/// as (name, path).
+fn generated_catalog() -> Vec<(String, String)> {
+    let index = include_str!("../data/aws-managed-policies.tsv");
+    index
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let mut fields = l.split('\t');
+            (
+                fields.next().unwrap().to_string(),
+                fields.next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn list_policies_by_scope_attachment_and_page() {
     let emulator = common::start().await;
@@ -1030,28 +1081,48 @@ async fn list_policies_by_scope_attachment_and_page() {
             .map(|p| p.policy_name().unwrap().to_string())
             .collect()
     };
+    let catalog = generated_catalog();
+    assert!(
+        catalog.len() > 1_500,
+        "{} policies generated",
+        catalog.len()
+    );
 
-    let aws = iam
+    // Scope=AWS: every generated policy, once, in pages of the default size (100) and of the largest (1000).
+    let first = iam
         .list_policies()
         .scope(PolicyScopeType::Aws)
         .send()
         .await
         .expect("ListPolicies Scope=AWS");
-    let aws_names = names(&aws);
-    for required in [
-        "AmazonS3ReadOnlyAccess",
-        "AmazonEC2ContainerRegistryReadOnly",
-        "AdministratorAccess",
-    ] {
-        assert!(
-            aws_names.iter().any(|n| n == required),
-            "{required} in {aws_names:?}"
-        );
-    }
-    assert!(aws
+    assert_eq!(first.policies().len(), 100, "MaxItems defaults to 100");
+    assert!(first.is_truncated());
+    assert!(first
         .policies()
         .iter()
         .all(|p| p.arn().unwrap().starts_with("arn:aws:iam::aws:policy/")));
+    let aws_names = all_policy_names(&iam, PolicyScopeType::Aws, "/", 1000).await;
+    let expected: Vec<String> = catalog.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(aws_names, expected);
+    assert_eq!(
+        all_policy_names(&iam, PolicyScopeType::Aws, "/", 100).await,
+        expected
+    );
+
+    // PathPrefix filters on the path, for AWS's policies as for the account's.
+    let job_functions = all_policy_names(&iam, PolicyScopeType::Aws, "/job-function/", 4).await;
+    let expected_jobs: Vec<String> = catalog
+        .iter()
+        .filter(|(_, path)| path == "/job-function/")
+        .map(|(n, _)| n.clone())
+        .collect();
+    assert_eq!(job_functions, expected_jobs);
+    assert!(job_functions.iter().any(|n| n == "ViewOnlyAccess"));
+    let service_roles = all_policy_names(&iam, PolicyScopeType::Aws, "/service-role/", 1000).await;
+    for name in ["AmazonEBSCSIDriverPolicy", "AWSLambdaBasicExecutionRole"] {
+        assert!(service_roles.iter().any(|n| n == name), "{name}");
+    }
+    assert!(!service_roles.iter().any(|n| n == "AmazonS3ReadOnlyAccess"));
 
     let local = iam
         .list_policies()
@@ -1072,15 +1143,16 @@ async fn list_policies_by_scope_attachment_and_page() {
     assert_eq!(names(&local), ["local-one", "local-two"]);
     assert!(!local.is_truncated());
 
-    let all = iam.list_policies().send().await.unwrap();
-    assert_eq!(all.policies().len(), aws_names.len() + 2);
-    let all_scoped = iam
-        .list_policies()
-        .scope(PolicyScopeType::All)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(names(&all_scoped), names(&all));
+    // Scope=All (also the default): AWS's policies, then the account's, every one once whatever the page size.
+    let all = all_policy_names(&iam, PolicyScopeType::All, "/", 1000).await;
+    assert_eq!(all.len(), catalog.len() + 2);
+    assert_eq!(&all[catalog.len()..], ["local-one", "local-two"]);
+    assert_eq!(
+        all_policy_names(&iam, PolicyScopeType::All, "/", 250).await,
+        all
+    );
+    let default_scope = iam.list_policies().max_items(1000).send().await.unwrap();
+    assert_eq!(names(&default_scope), all[..1000]);
 
     // OnlyAttached.
     let attached = iam
@@ -1131,31 +1203,6 @@ async fn list_policies_by_scope_attachment_and_page() {
         .await
         .unwrap();
     assert_eq!(names(&attached_aws), ["AmazonEC2ContainerRegistryReadOnly"]);
-
-    // Pagination over everything: every policy once, in the same order as the single page.
-    let mut paged = Vec::new();
-    let mut marker: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let page = iam
-            .list_policies()
-            .max_items(4)
-            .set_marker(marker.clone())
-            .send()
-            .await
-            .unwrap();
-        pages += 1;
-        assert!(page.policies().len() <= 4);
-        assert_eq!(page.is_truncated(), page.marker().is_some());
-        paged.extend(names(&page));
-        match page.marker() {
-            Some(m) => marker = Some(m.to_string()),
-            None => break,
-        }
-        assert!(pages < 50, "pagination does not terminate");
-    }
-    assert_eq!(paged, names(&all));
-    assert_eq!(pages, all.policies().len().div_ceil(4));
 
     let err = iam
         .list_policies()

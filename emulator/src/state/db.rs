@@ -1,6 +1,8 @@
 //! Typed reads and writes over one connection (or transaction). No AWS rules here: callers decide what is
 //! allowed, this only stores and finds records.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -158,6 +160,18 @@ impl<'a> Db<'a> {
             |r| r.get(0),
         )?;
         Ok(n as usize)
+    }
+
+    /// How many roles each policy is attached to, for the policies attached anywhere (one query, where
+    /// ListPolicies would otherwise ask once for each of the 1,500 AWS managed policies).
+    pub fn attachment_counts(&self) -> Result<HashMap<String, usize>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT policy_arn, count(*) FROM role_attachments GROUP BY policy_arn",
+        )?;
+        let counts = stmt
+            .query_map([], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as usize)))?
+            .collect::<std::result::Result<HashMap<String, usize>, _>>()?;
+        Ok(counts)
     }
 
     // Customer managed policies. AWS managed ones live in the built-in catalog, not here.

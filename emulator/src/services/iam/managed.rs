@@ -119,19 +119,24 @@ pub fn list(iam: &Iam, p: &Params) -> Handled {
     let listed = iam.read(|db| {
         let mut all = Vec::new();
         if scope != "Local" {
-            all.extend(iam.catalog.policies().cloned());
+            all.extend(iam.catalog.listing(prefix));
         }
         if scope != "AWS" {
-            all.extend(db.policies()?);
+            all.extend(
+                db.policies()?
+                    .into_iter()
+                    .filter(|p| p.path.starts_with(prefix)),
+            );
         }
-        let mut listed = Vec::new();
-        for policy in all.into_iter().filter(|p| p.path.starts_with(prefix)) {
-            let count = db.attachment_count(&policy.arn)?;
-            if !only_attached || count > 0 {
-                listed.push((policy, count));
-            }
-        }
-        Ok(listed)
+        let counts = db.attachment_counts()?;
+        Ok(all
+            .into_iter()
+            .map(|policy| {
+                let count = counts.get(&policy.arn).copied().unwrap_or(0);
+                (policy, count)
+            })
+            .filter(|(_, count)| !only_attached || *count > 0)
+            .collect::<Vec<_>>())
     })?;
     let page = paging.page(listed)?;
     let mut xml = XmlWriter::new();
