@@ -26,55 +26,115 @@ const DOCUMENTS: &[u8] = include_bytes!(concat!(
 /// What every AWS managed policy ARN starts with (the path follows).
 pub const ARN_PREFIX: &str = "arn:aws:iam::aws:policy";
 
-/// One line of the index; the document is a range of [`DOCUMENTS`].
+/// One policy: its line of the index (split into fields when asked) and its bytes in [`DOCUMENTS`].
 struct Entry {
+    line: &'static str,
+    document: Range<usize>,
+}
+
+struct Fields {
     name: &'static str,
     path: &'static str,
     version_id: &'static str,
     created: &'static str,
     updated: &'static str,
     description: &'static str,
-    document: Range<usize>,
 }
 
-#[derive(Default)]
-pub struct Catalog {
-    entries: OnceLock<Vec<Entry>>,
+impl Entry {
+    fn name(&self) -> &'static str {
+        self.line.split('\t').next().unwrap_or_default()
+    }
+
+    fn fields(&self) -> Fields {
+        let mut f = self.line.split('\t');
+        let mut next = || f.next().unwrap_or_default();
+        let (name, path, version_id, created, updated) = (next(), next(), next(), next(), next());
+        next(); // the document's length, already in `document`
+        Fields {
+            name,
+            path,
+            version_id,
+            created,
+            updated,
+            description: next(),
+        }
+    }
 }
+
+/// A policy of the catalog, cheap to hold: its record is made when asked for.
+#[derive(Clone, Copy)]
+pub struct AwsPolicy(&'static Entry);
+
+impl AwsPolicy {
+    pub fn arn(&self) -> String {
+        let f = self.0.fields();
+        format!("{ARN_PREFIX}{}{}", f.path, f.name)
+    }
+
+    /// The policy as GetPolicy and ListPolicies show it: without versions, so no document is inflated.
+    pub fn summary(&self) -> ManagedPolicy {
+        let f = self.0.fields();
+        ManagedPolicy {
+            name: f.name.to_string(),
+            path: f.path.to_string(),
+            policy_id: stable_policy_id(f.name),
+            arn: self.arn(),
+            description: (!f.description.is_empty()).then(|| f.description.to_string()),
+            create_date: date(f.created),
+            // IAM: "the date and time when the most recent policy version was created", which for AWS
+            // managed policies is the default version.
+            update_date: date(f.updated),
+            default_version_id: f.version_id.to_string(),
+            versions: Vec::new(),
+            next_version: 0,
+            tags: Vec::new(),
+        }
+    }
+
+    /// The summary with its default version and that version's document.
+    pub fn with_document(&self) -> ManagedPolicy {
+        let mut policy = self.summary();
+        policy.versions.push(PolicyVersion {
+            version_id: policy.default_version_id.clone(),
+            document: inflate(self.0),
+            create_date: policy.update_date,
+        });
+        policy
+    }
+}
+
+/// The index, parsed once on first use and kept for the life of the process.
+static ENTRIES: OnceLock<Vec<Entry>> = OnceLock::new();
+
+#[derive(Default)]
+pub struct Catalog;
 
 impl Catalog {
     pub fn builtin() -> Catalog {
-        Catalog::default()
+        Catalog
     }
 
-    fn entries(&self) -> &[Entry] {
-        self.entries.get_or_init(parse_index)
+    fn entries(&self) -> &'static [Entry] {
+        ENTRIES.get_or_init(parse_index)
     }
 
     /// The policy with its default version and that version's document.
     pub fn get(&self, arn: &str) -> Option<ManagedPolicy> {
         let (path, name) = arn.strip_prefix(ARN_PREFIX)?.rsplit_once('/')?;
         let entries = self.entries();
-        let entry = &entries[entries.binary_search_by(|e| e.name.cmp(name)).ok()?];
-        (entry.path.strip_suffix('/') == Some(path)).then(|| {
-            let mut policy = summary(entry);
-            policy.versions.push(PolicyVersion {
-                version_id: entry.version_id.to_string(),
-                document: inflate(entry),
-                create_date: policy.update_date,
-            });
-            policy
-        })
+        let entry = &entries[entries.binary_search_by(|e| e.name().cmp(name)).ok()?];
+        let policy = AwsPolicy(entry);
+        (entry.fields().path.strip_suffix('/') == Some(path)).then(|| policy.with_document())
     }
 
-    /// Every policy under `path_prefix`, by name, as ListPolicies shows them: without versions (so no
-    /// document is inflated).
-    pub fn listing(&self, path_prefix: &str) -> Vec<ManagedPolicy> {
+    /// Every policy under `path_prefix`, by name.
+    pub fn listing(&self, path_prefix: &str) -> impl Iterator<Item = AwsPolicy> + '_ {
+        let prefix = path_prefix.to_string();
         self.entries()
             .iter()
-            .filter(|e| e.path.starts_with(path_prefix))
-            .map(summary)
-            .collect()
+            .filter(move |e| e.fields().path.starts_with(&prefix))
+            .map(AwsPolicy)
     }
 }
 
@@ -84,45 +144,15 @@ fn parse_index() -> Vec<Entry> {
         .lines()
         .filter(|line| !line.starts_with('#') && !line.is_empty())
         .map(|line| {
-            let fields: Vec<&'static str> = line.split('\t').collect();
-            let [name, path, version_id, created, updated, length, description] = fields[..] else {
-                panic!("aws-managed-policies.tsv: 7 fields a line (checked by tests): {line}");
-            };
-            let length: usize = length
-                .parse()
-                .expect("aws-managed-policies.tsv: a length (checked by tests)");
+            let length: usize =
+                line.split('\t').nth(5).and_then(|l| l.parse().ok()).expect(
+                    "aws-managed-policies.tsv: a length in the 6th field (checked by tests)",
+                );
             let document = offset..offset + length;
             offset += length;
-            Entry {
-                name,
-                path,
-                version_id,
-                created,
-                updated,
-                description,
-                document,
-            }
+            Entry { line, document }
         })
         .collect()
-}
-
-fn summary(entry: &Entry) -> ManagedPolicy {
-    let created = date(entry.created);
-    ManagedPolicy {
-        name: entry.name.to_string(),
-        path: entry.path.to_string(),
-        policy_id: stable_policy_id(entry.name),
-        arn: format!("{ARN_PREFIX}{}{}", entry.path, entry.name),
-        description: (!entry.description.is_empty()).then(|| entry.description.to_string()),
-        create_date: created,
-        // IAM: "the date and time when the most recent policy version was created", which for AWS managed
-        // policies is the default version.
-        update_date: date(entry.updated),
-        default_version_id: entry.version_id.to_string(),
-        versions: Vec::new(),
-        next_version: 0,
-        tags: Vec::new(),
-    }
 }
 
 fn date(text: &str) -> DateTime<Utc> {
@@ -156,19 +186,20 @@ mod tests {
 
     #[test]
     fn the_index_covers_the_documents_and_is_sorted_by_unique_name() {
-        let catalog = Catalog::builtin();
-        let entries = catalog.entries();
+        let entries = Catalog::builtin().entries();
         assert!(entries.len() > 1_500, "{} policies", entries.len());
-        assert!(entries.windows(2).all(|w| w[0].name < w[1].name));
+        assert!(entries.windows(2).all(|w| w[0].name() < w[1].name()));
         assert_eq!(entries.last().unwrap().document.end, DOCUMENTS.len());
         for e in entries {
+            assert_eq!(e.line.split('\t').count(), 7, "{}", e.line);
+            let f = e.fields();
             assert!(
-                e.path.starts_with('/') && e.path.ends_with('/'),
+                f.path.starts_with('/') && f.path.ends_with('/'),
                 "{}",
-                e.name
+                f.name
             );
-            assert!(e.version_id.starts_with('v'), "{}", e.name);
-            assert!(date(e.created) <= date(e.updated), "{}", e.name);
+            assert!(f.version_id.starts_with('v'), "{}", f.name);
+            assert!(date(f.created) <= date(f.updated), "{}", f.name);
         }
     }
 
@@ -177,12 +208,11 @@ mod tests {
     #[test]
     fn every_default_document_is_a_valid_managed_policy() {
         let catalog = Catalog::builtin();
-        for entry in catalog.entries() {
-            let arn = format!("{ARN_PREFIX}{}{}", entry.path, entry.name);
-            let policy = catalog.get(&arn).expect("found by its own ARN");
+        for listed in catalog.listing("/") {
+            let policy = catalog.get(&listed.arn()).expect("found by its own ARN");
             let document = &policy.default_version().expect("default version").document;
             irsa_policy::validate(document, irsa_policy::DocumentKind::Managed)
-                .unwrap_or_else(|e| panic!("{}: {} ({:?})", entry.name, e.message(), e.detail()));
+                .unwrap_or_else(|e| panic!("{}: {} ({:?})", policy.name, e.message(), e.detail()));
         }
     }
 
@@ -205,13 +235,13 @@ mod tests {
         assert!(catalog
             .get("arn:aws:iam::111122223333:policy/AdministratorAccess")
             .is_none());
-        assert_eq!(
-            catalog
-                .listing("/job-function/")
-                .iter()
-                .find(|p| p.name == "ViewOnlyAccess")
-                .map(|p| p.versions.len()),
-            Some(0)
-        );
+        let jobs: Vec<ManagedPolicy> = catalog
+            .listing("/job-function/")
+            .map(|p| p.summary())
+            .collect();
+        assert!(jobs
+            .iter()
+            .all(|p| p.path == "/job-function/" && p.versions.is_empty()));
+        assert!(jobs.iter().any(|p| p.name == "ViewOnlyAccess"));
     }
 }

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 
+use super::catalog::AwsPolicy;
 use super::paging::Paging;
 use super::render;
 use super::roles::merge_tags;
@@ -116,37 +117,49 @@ pub fn list(iam: &Iam, p: &Params) -> Handled {
     let prefix = p.get("PathPrefix").unwrap_or("/");
     validate::path_prefix(prefix)?;
     let paging = Paging::from_params(p)?;
+    // 1,500 AWS policies are listed as handles; only the page's become records.
     let listed = iam.read(|db| {
-        let mut all = Vec::new();
+        let counts = db.attachment_counts()?;
+        let count_of = |arn: &str| counts.get(arn).copied().unwrap_or(0);
+        let mut listed: Vec<(Listed, usize)> = Vec::new();
         if scope != "Local" {
-            all.extend(iam.catalog.listing(prefix));
-        }
-        if scope != "AWS" {
-            all.extend(
-                db.policies()?
-                    .into_iter()
-                    .filter(|p| p.path.starts_with(prefix)),
+            listed.extend(
+                iam.catalog
+                    .listing(prefix)
+                    .map(|p| (Listed::Aws(p), count_of(&p.arn()))),
             );
         }
-        let counts = db.attachment_counts()?;
-        Ok(all
-            .into_iter()
-            .map(|policy| {
-                let count = counts.get(&policy.arn).copied().unwrap_or(0);
-                (policy, count)
-            })
-            .filter(|(_, count)| !only_attached || *count > 0)
-            .collect::<Vec<_>>())
+        if scope != "AWS" {
+            for policy in db
+                .policies()?
+                .into_iter()
+                .filter(|p| p.path.starts_with(prefix))
+            {
+                let count = count_of(&policy.arn);
+                listed.push((Listed::Local(Box::new(policy)), count));
+            }
+        }
+        listed.retain(|(_, count)| !only_attached || *count > 0);
+        Ok(listed)
     })?;
     let page = paging.page(listed)?;
     let mut xml = XmlWriter::new();
     xml.open("Policies");
-    for (policy, count) in &page.items {
-        render::policy(&mut xml, "member", policy, *count);
+    for (listed, count) in page.items {
+        let policy = match listed {
+            Listed::Aws(p) => p.summary(),
+            Listed::Local(p) => *p,
+        };
+        render::policy(&mut xml, "member", &policy, count);
     }
     xml.close("Policies");
     render::pagination(&mut xml, page.next_marker.as_deref());
     Ok(Some(xml))
+}
+
+enum Listed {
+    Aws(AwsPolicy),
+    Local(Box<ManagedPolicy>),
 }
 
 fn no_such_version(arn: &str, version: &str) -> AwsError {
