@@ -1,9 +1,9 @@
-//! Policy documents: parsing IAM's JSON grammar into plain types, with IAM's own error messages.
+//! Policy documents: IAM's JSON as plain types, the model policies are evaluated with.
 //!
 //! Parsing walks a `serde_json::Value` by hand instead of deriving `Deserialize`, because IAM's grammar is
 //! loose in ways derive handles badly (string-or-list everywhere, `Statement` as object or array).
-//! This is the model documents are evaluated with; it only refuses what it could not represent. Whether IAM
-//! would store a document, with IAM's message when not, is [`crate::validate()`]'s question.
+//! The model only refuses what it could not represent; whether IAM would store a document, with IAM's
+//! message when not, is [`crate::validate()`]'s question.
 
 use std::fmt;
 use std::str::FromStr;
@@ -84,8 +84,8 @@ pub struct PolicyDocument {
 
 impl PolicyDocument {
     /// Parse into the model, refusing only what it cannot represent (not JSON, unknown elements, a statement
-    /// without actions, …) with "Syntax errors in policy.". To check a document as IAM does before storing
-    /// it, use [`crate::validate()`].
+    /// without actions, a malformed principal). To check a document as IAM does before storing it, use
+    /// [`crate::validate()`].
     pub fn parse(json: &str) -> Result<PolicyDocument, PolicyError> {
         let value: Value =
             serde_json::from_str(json).map_err(|e| PolicyError::syntax(e.to_string()))?;

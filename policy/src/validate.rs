@@ -1,6 +1,6 @@
 //! Validating a document as IAM does for its use.
 //!
-//! IAM accepts one grammar for every document ([`crate::grammar`]) but checks it against its use: a role's
+//! IAM applies one grammar to every document (the `grammar` module) but checks it against its use: a role's
 //! trust policy (`CreateRole --assume-role-policy-document`, `UpdateAssumeRolePolicy`) says *who* may assume
 //! the role, so it needs a principal and may only grant the `sts:AssumeRole*` family; an identity policy
 //! (`CreatePolicy`, `PutRolePolicy`) is attached to a principal already, so naming one is an error, and it
