@@ -61,7 +61,7 @@ buildkit_build() {
 }
 
 emulator_image() {
-  local binary=${1:-${IRSA_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/irsa-emulator}} base ref
+  local binary=${1:-${IRSA_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/irsa-emulator}} base ref previous
   [[ -x "$binary" ]] || die "no emulator binary at $binary (cargo build -p irsa-emulator, or name one)"
   base="$(debian_image)"
   ref="irsa-emulator:local"
@@ -69,8 +69,14 @@ emulator_image() {
   cp "$binary" "$ROOT/.prebuilt/irsa-emulator.tmp.$$"
   mv "$ROOT/.prebuilt/irsa-emulator.tmp.$$" "$ROOT/.prebuilt/irsa-emulator"
   log "docker build of ./Dockerfile (RUNTIME_IMAGE=$base, EMULATOR_BINARY=prebuilt: $binary)"
+  previous=$(docker image inspect --format '{{.Id}}' "$ref" 2>/dev/null || true)
   buildkit_build --build-arg "RUNTIME_IMAGE=$base" --build-arg EMULATOR_BINARY=prebuilt \
     -t "$ref" "$ROOT" >&2 || die "docker build of ./Dockerfile failed (output above)"
+  # Each build of a new binary leaves the last one untagged (~290 MB a test run); an image a container
+  # still uses stays.
+  if [[ -n "$previous" && "$previous" != "$(docker image inspect --format '{{.Id}}' "$ref")" ]]; then
+    docker rmi "$previous" >/dev/null 2>&1 || true
+  fi
   echo "$ref"
 }
 
