@@ -3,11 +3,14 @@
 //! kube-apiserver flags the emulator prints are the ones the tests start API servers with. A typo in one copy
 //! would be a bug no test of either product alone finds, so there is one copy, here.
 //!
-//! Values are those of AWS's pod identity webhook (aws/amazon-eks-pod-identity-webhook) and of kube-apiserver.
+//! Values are those of AWS's pod identity webhook (aws/amazon-eks-pod-identity-webhook) and of kube-apiserver; EKS
+//! Pod Identity's (the container-credentials mode, the agent, session tags) are in the `pod_identity` module's re-exports.
 
 mod apiserver;
+mod pod_identity;
 
 pub use apiserver::{apiserver_issuer_args, apiserver_issuer_flags, default_api_audiences};
+pub use pod_identity::*;
 
 /// The audience AWS STS requires in web identity tokens, and the one IRSA trust policies name by default.
 pub const STS_AUDIENCE: &str = "sts.amazonaws.com";
