@@ -22,6 +22,17 @@ pub fn policy_id() -> String {
     format!("ANPA{}", random_suffix(17))
 }
 
+/// Pod Identity association ids: `a-` + 17 lower-case letters and digits (`a-8mvwvh57cu74mgcst` in the AWS CLI's
+/// `create-pod-identity-association` example).
+pub fn association_id() -> String {
+    const LOWER: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    let suffix: String = (0..17)
+        .map(|_| LOWER[rng.gen_range(0..LOWER.len())] as char)
+        .collect();
+    format!("a-{suffix}")
+}
+
 /// EKS-style issuer id: 32 upper-case hex characters.
 pub fn issuer_id() -> String {
     let mut rng = rand::thread_rng();
@@ -47,6 +58,12 @@ mod tests {
             .chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
         assert!(policy_id().starts_with("ANPA"));
+        let a = association_id();
+        assert_eq!(a.len(), 19);
+        assert!(a.starts_with("a-"));
+        assert!(a[2..]
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
         let i = issuer_id();
         assert_eq!(i.len(), 32);
         assert!(i

@@ -12,6 +12,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::state::model::Tag;
 use crate::state::{Store, StoreError};
 
 const META_KEY: &str = "session_key";
@@ -41,6 +42,31 @@ pub struct Session {
     pub session_policy: Option<String>,
     #[serde(default)]
     pub source_identity: Option<String>,
+    /// Session tags (EKS Pod Identity's, for one): policies see them as `aws:PrincipalTag/<key>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
+}
+
+/// What a new set of temporary credentials is for: sealed whole into the session token.
+pub struct SessionGrant {
+    pub principal: SessionPrincipal,
+    pub expiration: DateTime<Utc>,
+    pub session_policy: Option<String>,
+    pub source_identity: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+impl SessionGrant {
+    /// A session with no policy, source identity or tags.
+    pub fn plain(principal: SessionPrincipal, expiration: DateTime<Utc>) -> Self {
+        SessionGrant {
+            principal,
+            expiration,
+            session_policy: None,
+            source_identity: None,
+            tags: Vec::new(),
+        }
+    }
 }
 
 pub struct IssuedCredentials {
@@ -119,20 +145,22 @@ impl SessionKeys {
         ChaCha20Poly1305::new(Key::from_slice(&self.key))
     }
 
-    pub fn issue(
-        &self,
-        principal: SessionPrincipal,
-        expiration: DateTime<Utc>,
-        session_policy: Option<String>,
-        source_identity: Option<String>,
-    ) -> IssuedCredentials {
+    pub fn issue(&self, grant: SessionGrant) -> IssuedCredentials {
         let access_key_id = Self::new_access_key_id();
+        let SessionGrant {
+            principal,
+            expiration,
+            session_policy,
+            source_identity,
+            tags,
+        } = grant;
         let session = Session {
             access_key_id: access_key_id.clone(),
             principal,
             expiration,
             session_policy,
             source_identity,
+            tags,
         };
         let plaintext = serde_json::to_vec(&session).expect("session serializes");
         let mut nonce = [0u8; 12];
@@ -183,7 +211,7 @@ mod tests {
     #[test]
     fn issued_credentials_open_only_with_their_key_id() {
         let keys = keys();
-        let creds = keys.issue(SessionPrincipal::AdminUser, Utc::now(), None, None);
+        let creds = keys.issue(SessionGrant::plain(SessionPrincipal::AdminUser, Utc::now()));
         assert!(creds.access_key_id.starts_with("ASIA"));
         assert_eq!(creds.access_key_id.len(), 20);
         assert_eq!(creds.secret_access_key.len(), 40);
@@ -204,7 +232,7 @@ mod tests {
     #[test]
     fn tampered_or_foreign_tokens_are_rejected() {
         let keys = keys();
-        let creds = keys.issue(SessionPrincipal::AdminUser, Utc::now(), None, None);
+        let creds = keys.issue(SessionGrant::plain(SessionPrincipal::AdminUser, Utc::now()));
         let mut raw = STANDARD.decode(&creds.session_token).unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;

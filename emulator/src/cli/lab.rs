@@ -22,6 +22,13 @@ pub struct TokenArgs {
     /// Lifetime in seconds (at least 600, as kube-apiserver requires).
     #[arg(long, default_value_t = 3600)]
     expiration: i64,
+    /// Bind the token to a pod of this name, as the kubelet's projected tokens are (EKS Pod Identity needs
+    /// it; use --audience pods.eks.amazonaws.com).
+    #[arg(long)]
+    pod: Option<String>,
+    /// The bound pod's uid [default: a new one].
+    #[arg(long, requires = "pod")]
+    pod_uid: Option<String>,
     #[command(flatten)]
     connection: Connection,
 }
@@ -66,12 +73,18 @@ pub async fn reset(args: ResetArgs) -> anyhow::Result<()> {
 pub async fn token(args: TokenArgs) -> anyhow::Result<()> {
     let connection = &args.connection;
     let client = connection.client()?;
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "namespace": args.namespace,
         "service_account": args.service_account,
         "audiences": args.audiences,
         "expiration_seconds": args.expiration,
     });
+    if let Some(pod) = args.pod {
+        let uid = args
+            .pod_uid
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        body["pod"] = serde_json::json!({ "name": pod, "uid": uid });
+    }
     let request = client
         .post(connection.url(&format!("/clusters/{}/token", args.cluster)))
         .json(&body);

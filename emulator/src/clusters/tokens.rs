@@ -17,6 +17,15 @@ pub struct TokenRequest {
     pub audiences: Vec<String>,
     #[serde(default = "default_expiration")]
     pub expiration_seconds: i64,
+    /// The pod the token is bound to, as the kubelet's projected tokens are (`kubernetes.io.pod`).
+    #[serde(default)]
+    pub pod: Option<BoundPod>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BoundPod {
+    pub name: String,
+    pub uid: String,
 }
 
 fn default_audiences() -> Vec<String> {
@@ -42,7 +51,7 @@ pub fn mint(cluster: &Cluster, request: &TokenRequest) -> Result<String, AwsErro
     let public = keys::public_key(pem).map_err(|e| AwsError::internal(e.to_string()))?;
     let kid = keys::key_id(&public).map_err(|e| AwsError::internal(e.to_string()))?;
     let now = Utc::now().timestamp();
-    let claims = serde_json::json!({
+    let mut claims = serde_json::json!({
         "aud": request.audiences,
         "exp": now + request.expiration_seconds,
         "iat": now,
@@ -58,6 +67,9 @@ pub fn mint(cluster: &Cluster, request: &TokenRequest) -> Result<String, AwsErro
         "nbf": now,
         "sub": format!("system:serviceaccount:{}:{}", request.namespace, request.service_account),
     });
+    if let Some(pod) = &request.pod {
+        claims["kubernetes.io"]["pod"] = serde_json::json!({ "name": pod.name, "uid": pod.uid });
+    }
     sign(pem, &kid, &claims).map_err(AwsError::internal)
 }
 

@@ -14,7 +14,7 @@ mod xml;
 pub use error::AwsError;
 pub use extract::{AdminCaller, RequestLimits};
 pub use query::{error_document, Params, QueryError, QueryRequest, QueryResponse, IAM, STS};
-pub use rest::RestError;
+pub use rest::{EksAuthSigning, EksSigning, RestError, Signed, SignedJson};
 pub(crate) use sigv4::verify as verify_signature;
 pub use sigv4::{authorization, SignedRequest};
 pub use xml::XmlWriter;

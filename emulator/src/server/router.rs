@@ -9,13 +9,14 @@ use super::state::AppState;
 use crate::protocol::{QueryError, QueryRequest, QueryResponse, STS};
 use crate::services::iam::Iam;
 use crate::services::sts::Sts;
-use crate::services::{admin, eks, oidc};
+use crate::services::{admin, eks, eks_auth, oidc};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(query).post(query))
         .route("/healthz", get(|| async { "ok" }))
         .merge(eks::router())
+        .merge(eks_auth::router())
         .merge(oidc::router())
         .nest("/_emulator", admin::router())
         .with_state(state)

@@ -10,9 +10,11 @@ use crate::auth::session::SessionKeyError;
 use crate::auth::{Authenticator, SessionKeys};
 use crate::clusters::Clusters;
 use crate::config::Config;
+use crate::pod_identity::Associations;
 use crate::protocol::RequestLimits;
 use crate::services::admin::Admin;
 use crate::services::eks::Eks;
+use crate::services::eks_auth::{EksAuth, EksAuthParts};
 use crate::services::iam::catalog::Catalog;
 use crate::services::iam::{Authorizer, Iam};
 use crate::services::sts::{JwksCache, Sts};
@@ -23,6 +25,7 @@ pub struct AppState {
     pub iam: Iam,
     pub sts: Sts,
     pub eks: Eks,
+    pub eks_auth: EksAuth,
     pub clusters: Clusters,
     pub admin: Admin,
     pub authenticator: Authenticator,
@@ -46,6 +49,7 @@ impl AppState {
         let clusters = Clusters::new(store.clone(), public_url, &config.region, account_id);
         let jwks = Arc::new(JwksCache::new(clusters.clone(), ca_pem));
         let authorizer = Authorizer::new(store.clone(), catalog.clone(), audit.clone(), account_id);
+        let associations = Associations::new(store.clone(), &config.region, account_id);
         Ok(AppState {
             iam: Iam::new(store.clone(), catalog, account_id, authorizer.clone()),
             sts: Sts::new(
@@ -56,7 +60,21 @@ impl AppState {
                 authorizer.clone(),
                 account_id,
             ),
-            eks: Eks::new(clusters.clone(), authorizer),
+            eks: Eks::new(
+                clusters.clone(),
+                associations.clone(),
+                authorizer.clone(),
+                audit.clone(),
+            ),
+            eks_auth: EksAuth::new(EksAuthParts {
+                store: store.clone(),
+                clusters: clusters.clone(),
+                associations: associations.clone(),
+                jwks: jwks.clone(),
+                sessions: sessions.clone(),
+                authorizer: authorizer.clone(),
+                audit: audit.clone(),
+            }),
             admin: Admin::new(store, clusters.clone(), audit, jwks),
             clusters,
             authenticator: Authenticator::new(config.admin.clone(), sessions),

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod eks;
+pub mod eks_auth;
 pub mod iam;
 pub mod oidc;
 pub mod sts;

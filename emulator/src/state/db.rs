@@ -11,7 +11,7 @@ use super::model::{Cluster, ManagedPolicy, OidcProvider, Role};
 use super::StoreError;
 
 pub struct Db<'a> {
-    conn: &'a Connection,
+    pub(super) conn: &'a Connection,
 }
 
 /// One page of a listing plus the marker for the next, as IAM paginates.
@@ -52,14 +52,21 @@ pub struct Cleared {
     pub policies: usize,
     pub oidc_providers: usize,
     pub clusters: usize,
+    /// Pod Identity associations go with their clusters.
+    #[serde(default)]
+    pub pod_identity_associations: usize,
 }
 
 impl std::fmt::Display for Cleared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "removed {} roles, {} customer managed policies, {} OIDC providers, {} clusters",
-            self.roles, self.policies, self.oidc_providers, self.clusters
+            "removed {} roles, {} customer managed policies, {} OIDC providers, {} clusters, {} pod identity associations",
+            self.roles,
+            self.policies,
+            self.oidc_providers,
+            self.clusters,
+            self.pod_identity_associations
         )
     }
 }
@@ -241,7 +248,9 @@ impl<'a> Db<'a> {
         self.put_json("clusters", "name", &cluster.name, cluster)
     }
 
+    /// Deletes the cluster and, as EKS does, its Pod Identity associations.
     pub fn delete_cluster(&self, name: &str) -> Result<bool> {
+        self.delete_cluster_associations(name)?;
         Ok(self
             .conn
             .execute("DELETE FROM clusters WHERE name = ?1", [name])?
@@ -253,7 +262,8 @@ impl<'a> Db<'a> {
     }
 
     /// Removes every IAM record (roles with their attachments, customer managed policies, OIDC providers)
-    /// and, with `clusters`, every cluster. The session key stays: sessions die with their roles anyway.
+    /// and, with `clusters`, every cluster with its Pod Identity associations. The session key stays: sessions
+    /// die with their roles anyway.
     pub fn clear(&self, clusters: bool) -> Result<Cleared> {
         let delete = |table: &str| self.conn.execute(&format!("DELETE FROM {table}"), []);
         delete("role_attachments")?;
@@ -261,6 +271,11 @@ impl<'a> Db<'a> {
             roles: delete("roles")?,
             policies: delete("policies")?,
             oidc_providers: delete("oidc_providers")?,
+            pod_identity_associations: if clusters {
+                delete("pod_identity_associations")?
+            } else {
+                0
+            },
             clusters: if clusters { delete("clusters")? } else { 0 },
         })
     }
@@ -280,7 +295,7 @@ impl<'a> Db<'a> {
         Ok(())
     }
 
-    fn get_json<T: DeserializeOwned>(&self, sql: &str, key: &str) -> Result<Option<T>> {
+    pub(super) fn get_json<T: DeserializeOwned>(&self, sql: &str, key: &str) -> Result<Option<T>> {
         let data: Option<String> = self
             .conn
             .prepare_cached(sql)?
@@ -314,7 +329,7 @@ impl<'a> Db<'a> {
     }
 }
 
-fn page<T: DeserializeOwned>(
+pub(super) fn page<T: DeserializeOwned>(
     rows: impl Iterator<Item = rusqlite::Result<(String, String)>>,
     max: usize,
 ) -> Result<Page<T>> {

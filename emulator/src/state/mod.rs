@@ -2,8 +2,10 @@
 //! so a `kill -9` after a 200 loses nothing. WAL with `synchronous=NORMAL` survives process crashes (the
 //! committed WAL frames are in the OS already); only power loss could drop the last commits.
 
+mod associations;
 mod db;
 pub mod model;
+mod schema;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +13,7 @@ use std::sync::Mutex;
 
 use rusqlite::Connection;
 
+pub use associations::AssociationFilter;
 pub use db::{Cleared, Db, Page};
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +22,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored record is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    #[error(transparent)]
+    Schema(#[from] schema::TooNew),
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
         path: String,
@@ -32,22 +37,10 @@ pub struct Store {
     generation: AtomicU64,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS roles(name_key TEXT PRIMARY KEY, path TEXT NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS role_attachments(
-    role_key TEXT NOT NULL, policy_arn TEXT NOT NULL, PRIMARY KEY(role_key, policy_arn));
-CREATE INDEX IF NOT EXISTS role_attachments_by_policy ON role_attachments(policy_arn);
-CREATE TABLE IF NOT EXISTS policies(
-    arn TEXT PRIMARY KEY, name_key TEXT NOT NULL UNIQUE, path TEXT NOT NULL, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS oidc_providers(arn TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS clusters(name TEXT PRIMARY KEY, data TEXT NOT NULL);
-";
-
 impl Store {
     /// `None` keeps everything in memory (`--ephemeral`).
     pub fn open(path: Option<&Path>) -> Result<Store, StoreError> {
-        let conn = match path {
+        let mut conn = match path {
             Some(path) => {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
@@ -66,7 +59,7 @@ impl Store {
             }
             None => Connection::open_in_memory()?,
         };
-        conn.execute_batch(SCHEMA)?;
+        schema::migrate(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
             generation: AtomicU64::new(0),

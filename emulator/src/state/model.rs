@@ -106,3 +106,30 @@ impl Cluster {
         self.signing_key_pem.is_none()
     }
 }
+
+/// An EKS Pod Identity association: the role pods of `namespace/service_account` in `cluster_name` get.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PodIdentityAssociation {
+    pub cluster_name: String,
+    /// `a-` and 17 lower-case letters and digits, as EKS issues them.
+    pub association_id: String,
+    pub association_arn: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub role_arn: String,
+    /// A role assumed with `role_arn`'s session (role chaining), whose credentials the pods get instead.
+    pub target_role_arn: Option<String>,
+    /// What the chained AssumeRole passes as `ExternalId` (set with `target_role_arn`).
+    pub external_id: Option<String>,
+    pub disable_session_tags: bool,
+    /// A session policy further limiting the credentials.
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub tags: Tags,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    /// Set when an EKS add-on owns the association; never by the emulator, which has no add-ons.
+    pub owner_arn: Option<String>,
+    /// CreatePodIdentityAssociation's idempotency token.
+    pub client_request_token: Option<String>,
+}

@@ -332,3 +332,74 @@ pub fn emulator_cli(bin: &str, emulator: &Emulator, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The trust policy the EKS User Guide gives a Pod Identity role ("Create IAM role with trust policy
+/// required by EKS Pod Identity").
+pub fn pod_identity_trust_policy() -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowEksAuthToAssumeRoleForPodIdentity",
+            "Effect": "Allow",
+            "Principal": { "Service": "pods.eks.amazonaws.com" },
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
+        }]
+    })
+    .to_string()
+}
+
+/// Creates `name` with the Pod Identity trust policy and returns its ARN.
+pub async fn create_pod_identity_role(iam: &aws_sdk_iam::Client, name: &str) -> String {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(pod_identity_trust_policy())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateRole {name}: {e:?}"))
+        .role
+        .map(|r| r.arn)
+        .expect("CreateRole returns the role")
+}
+
+/// A token as the kubelet projects it for Pod Identity: bound to pod `pod`, audience `audience`.
+pub async fn mint_pod_token(
+    emulator: &Emulator,
+    cluster: &str,
+    namespace: &str,
+    service_account: &str,
+    pod: &str,
+    audience: &str,
+) -> String {
+    let response = http_client(emulator)
+        .post(format!(
+            "{}/_emulator/clusters/{cluster}/token",
+            emulator.url()
+        ))
+        .bearer_auth(config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
+        .json(&serde_json::json!({
+            "namespace": namespace,
+            "service_account": service_account,
+            "audiences": [audience],
+            "pod": { "name": pod, "uid": format!("{pod}-uid") },
+        }))
+        .send()
+        .await
+        .expect("admin API reachable");
+    assert_eq!(response.status(), 200, "token minted");
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_string()
+}
+
+/// The emulator's audit events since the start.
+pub async fn audit_events(emulator: &Emulator) -> Vec<serde_json::Value> {
+    let body: serde_json::Value = http_client(emulator)
+        .get(format!("{}/_emulator/audit", emulator.url()))
+        .bearer_auth(config::DEFAULT_ADMIN_SECRET_ACCESS_KEY)
+        .send()
+        .await
+        .expect("admin API reachable")
+        .json()
+        .await
+        .unwrap();
+    body["events"].as_array().unwrap().clone()
+}

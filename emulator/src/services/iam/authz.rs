@@ -10,7 +10,7 @@ use irsa_policy::{evaluate, Decision, PolicyDocument, RequestContext};
 use super::catalog::Catalog;
 use super::find_policy;
 use crate::audit::{self, Audit, Entry};
-use crate::auth::{Caller, SessionPrincipal};
+use crate::auth::{Caller, Session, SessionPrincipal};
 use crate::protocol::AwsError;
 use crate::state::{Db, Store};
 
@@ -92,6 +92,15 @@ impl Authorizer {
     }
 }
 
+/// The session's tags as `aws:PrincipalTag/<key>`: a session tag is a principal tag of the session (IAM
+/// User Guide, "Passing session tags in AWS STS"), and EKS Pod Identity's are how a role's policy tells one
+/// namespace's pods from another's.
+fn principal_tags(ctx: RequestContext, session: &Session) -> RequestContext {
+    session.tags.iter().fold(ctx, |ctx, tag| {
+        ctx.with_key_values(format!("aws:PrincipalTag/{}", tag.key), [tag.value.clone()])
+    })
+}
+
 fn authorize(
     state: &Authorizer,
     caller: &Caller,
@@ -111,13 +120,16 @@ fn authorize(
     let loaded = state
         .store
         .read(|db| policy_documents(&state.catalog, db, role_name, role_id))?;
-    let ctx = RequestContext::new(action)
-        .with_resource(resource)
-        .with_key(
-            "aws:PrincipalArn",
-            format!("arn:aws:iam::{}:role/{role_name}", &*state.account_id),
-        )
-        .with_key("aws:PrincipalAccount", &*state.account_id);
+    let ctx = principal_tags(
+        RequestContext::new(action)
+            .with_resource(resource)
+            .with_key(
+                "aws:PrincipalArn",
+                format!("arn:aws:iam::{}:role/{role_name}", &*state.account_id),
+            )
+            .with_key("aws:PrincipalAccount", &*state.account_id),
+        session,
+    );
 
     let (reason, explanation) = match loaded {
         None => (
@@ -197,8 +209,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::auth::Session;
-    use crate::state::model::{InlinePolicy, Role};
+    use crate::state::model::{InlinePolicy, Role, Tag};
 
     const ACCOUNT: &str = "111122223333";
 
@@ -257,7 +268,38 @@ mod tests {
             expiration: Utc::now(),
             session_policy,
             source_identity: None,
+            tags: Vec::new(),
         })
+    }
+
+    fn tagged_session(namespace: &str) -> Caller {
+        let Caller::Session(mut session) = session("AROAAPP", None) else {
+            unreachable!()
+        };
+        session.tags = vec![Tag {
+            key: "kubernetes-namespace".into(),
+            value: namespace.into(),
+        }];
+        Caller::Session(session)
+    }
+
+    #[test]
+    fn session_tags_are_principal_tags_in_conditions() {
+        let conditioned = json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "iam:GetRole", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalTag/kubernetes-namespace": "team-a"}}
+        }]})
+        .to_string();
+        let (authorizer, _, _) = setup(&[conditioned], None);
+        assert!(authorizer
+            .authorize(&tagged_session("team-a"), "iam:GetRole", "*")
+            .is_ok());
+        let message = refusal(authorizer.authorize(&tagged_session("team-b"), "iam:GetRole", "*"));
+        assert!(
+            message.ends_with("because no identity-based policy allows the iam:GetRole action"),
+            "{message}"
+        );
+        refusal(authorizer.authorize(&session("AROAAPP", None), "iam:GetRole", "*"));
     }
 
     fn refusal(result: Result<(), AwsError>) -> String {

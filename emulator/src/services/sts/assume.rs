@@ -7,7 +7,7 @@ use irsa_policy::{evaluate, RequestContext};
 
 use super::{render_credentials, Sts};
 use crate::audit::{Decision, Entry};
-use crate::auth::{Caller, SessionPrincipal};
+use crate::auth::{Caller, SessionGrant, SessionPrincipal};
 use crate::protocol::{AwsError, Params, XmlWriter};
 use crate::services::iam::Handled;
 use crate::state::model::Role;
@@ -135,17 +135,18 @@ pub(super) struct Grant<'a> {
 impl Grant<'_> {
     pub fn issue(self, state: &Sts, xml: &mut XmlWriter, between: impl FnOnce(&mut XmlWriter)) {
         let packed = packed_policy_size(&self.policy);
-        let creds = state.sessions.issue(
-            SessionPrincipal::AssumedRole {
-                role_name: self.role.name.clone(),
-                role_arn: self.role.arn.clone(),
-                role_id: self.role.role_id.clone(),
-                session_name: self.session.to_string(),
-            },
-            Utc::now() + Duration::seconds(self.seconds),
-            self.policy,
-            None,
-        );
+        let creds = state.sessions.issue(SessionGrant {
+            session_policy: self.policy,
+            ..SessionGrant::plain(
+                SessionPrincipal::AssumedRole {
+                    role_name: self.role.name.clone(),
+                    role_arn: self.role.arn.clone(),
+                    role_id: self.role.role_id.clone(),
+                    session_name: self.session.to_string(),
+                },
+                Utc::now() + Duration::seconds(self.seconds),
+            )
+        });
         state.audit.record(Entry {
             caller: self.caller,
             action: self.action,
@@ -261,12 +262,10 @@ pub fn get_session_token(state: &Sts, caller: &Caller, params: &Params) -> Handl
             "Member must have value between 900 and 129600",
         ));
     }
-    let creds = state.sessions.issue(
+    let creds = state.sessions.issue(SessionGrant::plain(
         SessionPrincipal::AdminUser,
         Utc::now() + Duration::seconds(seconds),
-        None,
-        None,
-    );
+    ));
     let mut xml = XmlWriter::new();
     render_credentials(&mut xml, &creds);
     Ok(Some(xml))

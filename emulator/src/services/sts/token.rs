@@ -104,6 +104,26 @@ struct Claims {
     exp: Claim<NumericDate>,
     #[serde(default)]
     nbf: Claim<NumericDate>,
+    /// kube-apiserver's private claims: the namespace, service account and (for projected tokens) the pod.
+    #[serde(default, rename = "kubernetes.io")]
+    kubernetes: Claim<KubernetesClaims>,
+}
+
+/// The `kubernetes.io` claim of a service-account token (`pkg/serviceaccount/claims.go` in Kubernetes).
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct KubernetesClaims {
+    pub namespace: String,
+    pub serviceaccount: ObjectRef,
+    /// The pod a projected token is bound to; absent for tokens requested without a bound object.
+    #[serde(default)]
+    pub pod: Option<ObjectRef>,
+}
+
+#[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub name: String,
+    #[serde(default)]
+    pub uid: String,
 }
 
 /// A token split and decoded, not yet verified.
@@ -178,6 +198,16 @@ impl<'a> UnverifiedToken<'a> {
         provider: &OidcProvider,
         now: u64,
     ) -> Result<VerifiedToken, AwsError> {
+        self.verify_for(key, |aud| provider.client_ids.iter().any(|c| c == aud), now)
+    }
+
+    /// The same checks with another rule for the audience (eks-auth accepts only `pods.eks.amazonaws.com`).
+    pub fn verify_for(
+        self,
+        key: &DecodingKey,
+        accepts_audience: impl Fn(&str) -> bool,
+        now: u64,
+    ) -> Result<VerifiedToken, AwsError> {
         let verified = jsonwebtoken::crypto::verify(
             self.signature,
             self.signing_input.as_bytes(),
@@ -191,7 +221,12 @@ impl<'a> UnverifiedToken<'a> {
             ));
         }
         let Claims {
-            sub, aud, exp, nbf, ..
+            sub,
+            aud,
+            exp,
+            nbf,
+            kubernetes,
+            ..
         } = self.claims;
         let sub = required(sub, "sub")?;
         let aud = required(aud, "aud")?;
@@ -219,11 +254,17 @@ impl<'a> UnverifiedToken<'a> {
         };
         let audience = audiences
             .into_iter()
-            .find(|a| provider.client_ids.contains(a))
+            .find(|a| accepts_audience(a))
             .ok_or_else(|| invalid("Incorrect token audience"))?;
+        let kubernetes = match kubernetes {
+            Claim::Present(claims) => Some(claims),
+            Claim::Missing => None,
+            Claim::Malformed => return Err(malformed_claim("kubernetes.io")),
+        };
         Ok(VerifiedToken {
             subject: sub,
             audience,
+            kubernetes,
         })
     }
 }
@@ -252,6 +293,8 @@ pub struct VerifiedToken {
     pub subject: String,
     /// The audience that matched the provider's client ids.
     pub audience: String,
+    /// What the token says of its namespace, service account and pod, when it is a Kubernetes one.
+    pub kubernetes: Option<KubernetesClaims>,
 }
 
 #[cfg(test)]
@@ -330,6 +373,27 @@ mod tests {
             .unwrap();
         assert_eq!(verified.subject, "system:serviceaccount:ns:app");
         assert_eq!(verified.audience, "sts.amazonaws.com");
+        assert_eq!(
+            verified.kubernetes, None,
+            "these claims have no kubernetes.io"
+        );
+    }
+
+    #[test]
+    fn the_pod_binding_is_read_and_a_malformed_one_refused() {
+        let mut c = claims();
+        c["kubernetes.io"] = json!({"namespace": "ns", "serviceaccount": {"name": "app", "uid": "u1"},
+            "pod": {"name": "web-0", "uid": "p1"}});
+        let verified = verify(&token(&c)).unwrap();
+        let kubernetes = verified.kubernetes.unwrap();
+        assert_eq!(kubernetes.namespace, "ns");
+        assert_eq!(kubernetes.serviceaccount.name, "app");
+        let pod = kubernetes.pod.unwrap();
+        assert_eq!((pod.name.as_str(), pod.uid.as_str()), ("web-0", "p1"));
+        c["kubernetes.io"] = json!({"namespace": 7});
+        let (code, message) = message_of(verify(&token(&c)));
+        assert_eq!(code, "InvalidIdentityToken");
+        assert!(message.contains("kubernetes.io"), "{message}");
     }
 
     #[test]

@@ -1,32 +1,59 @@
-//! EKS over REST-JSON: DescribeCluster and ListClusters, the two calls IRSA tooling makes.
+//! EKS over REST-JSON: DescribeCluster and ListClusters, the two calls IRSA tooling makes, and the Pod
+//! Identity associations ([`associations`]). Every call is SigV4-signed for `eks` and authorized as IAM would.
+
+mod associations;
+mod wire;
+
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::audit::Audit;
 use crate::auth::Caller;
 use crate::clusters::{self, Clusters};
-use crate::protocol::{AwsError, RestError};
+use crate::pod_identity::Associations;
+use crate::protocol::{AwsError, EksSigning, RestError, Signed};
 use crate::services::iam::Authorizer;
 use crate::state::blocking;
 use crate::state::model::Cluster;
 
-/// EKS: the account's clusters, and who may see them.
+/// EKS: the account's clusters and their Pod Identity associations, who may see and change them, and the
+/// audit log their changes go to.
 #[derive(Clone)]
 pub struct Eks {
     clusters: Clusters,
+    associations: Associations,
     authorizer: Authorizer,
+    audit: Arc<Audit>,
 }
 
 impl Eks {
-    pub fn new(clusters: Clusters, authorizer: Authorizer) -> Self {
+    pub fn new(
+        clusters: Clusters,
+        associations: Associations,
+        authorizer: Authorizer,
+        audit: Arc<Audit>,
+    ) -> Self {
         Eks {
             clusters,
+            associations,
             authorizer,
+            audit,
         }
+    }
+
+    /// IAM's decision for `caller`, with the code EKS uses for a refusal (`AccessDeniedException`, 403).
+    fn authorize(&self, caller: &Caller, action: &str, resource: &str) -> Result<(), AwsError> {
+        self.authorizer
+            .authorize(caller, action, resource)
+            .map_err(|err| match err.code {
+                "AccessDenied" => AwsError::new("AccessDeniedException", err.status, err.message),
+                _ => err,
+            })
     }
 }
 
@@ -35,10 +62,12 @@ where
     S: Clone + Send + Sync + 'static,
     Eks: axum::extract::FromRef<S>,
     crate::auth::Authenticator: axum::extract::FromRef<S>,
+    crate::protocol::RequestLimits: axum::extract::FromRef<S>,
 {
     Router::new()
         .route("/clusters", get(list_clusters))
         .route("/clusters/{name}", get(describe_cluster))
+        .merge(associations::router())
 }
 
 fn cluster_json(cluster: &Cluster) -> Value {
@@ -73,13 +102,12 @@ fn account_of(arn: &str) -> &str {
 
 async fn describe_cluster(
     State(eks): State<Eks>,
-    caller: Caller,
+    signed: Signed<EksSigning>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, RestError> {
     let cluster = blocking(move || {
         let arn = eks.clusters.arn(&name);
-        eks.authorizer
-            .authorize(&caller, "eks:DescribeCluster", &arn)?;
+        eks.authorize(&signed.caller, "eks:DescribeCluster", &arn)?;
         eks.clusters
             .get(&name)?
             .ok_or_else(|| clusters::not_found(&name))
@@ -100,26 +128,21 @@ struct ListParams {
 
 async fn list_clusters(
     State(eks): State<Eks>,
+    signed: Signed<EksSigning>,
     Query(params): Query<ListParams>,
 ) -> Result<Json<Value>, RestError> {
-    let invalid = |message: &str| {
-        AwsError::new(
-            "InvalidParameterException",
-            StatusCode::BAD_REQUEST,
-            message,
-        )
-    };
-    let max = match params.max_results.as_deref().map(str::parse::<usize>) {
-        None => 100,
-        Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => return Err(invalid("maxResults must be an integer between 1 and 100").into()),
-    };
+    let max = wire::max_results(params.max_results.as_deref())?;
     let start = match params.next_token.as_deref().map(str::parse::<usize>) {
         None => 0,
         Some(Ok(n)) => n,
-        Some(Err(_)) => return Err(invalid("The nextToken provided is invalid.").into()),
+        Some(Err(_)) => return Err(wire::invalid_next_token().into()),
     };
-    let clusters = blocking(move || eks.clusters.list()).await?;
+    let clusters = blocking(move || {
+        // ListClusters has no resource-level permissions (Service Authorization Reference).
+        eks.authorize(&signed.caller, "eks:ListClusters", "*")?;
+        eks.clusters.list()
+    })
+    .await?;
     let names: Vec<String> = clusters.into_iter().map(|c| c.name).collect();
     let end = (start + max).min(names.len());
     let mut body = serde_json::json!({ "clusters": names.get(start..end).unwrap_or_default() });
