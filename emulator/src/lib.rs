@@ -13,6 +13,7 @@ pub mod config;
 #[doc(hidden)]
 pub mod fuzzing;
 mod ids;
+pub mod partition;
 pub mod pod_identity;
 mod protocol;
 pub mod server;

@@ -12,8 +12,16 @@ use chrono::Utc;
 
 pub use session::{IssuedCredentials, Session, SessionGrant, SessionKeys, SessionPrincipal};
 
+use crate::audit::{Audit, Decision, Entry};
 use crate::config::AdminCredentials;
-use crate::protocol::{authorization, verify_signature, AwsError, SignedRequest};
+use crate::partition::Partition;
+use crate::protocol::{
+    authorization, check_scope, signing_time, verify_signature, Authorization, AwsError,
+    SignedRequest,
+};
+
+mod refusal;
+use refusal::{unknown_key_hint, Refusal, NOT_OUR_SESSION, NO_SESSION_TOKEN, WRONG_ADMIN_SECRET};
 
 /// The identity behind a verified request.
 // One Caller per request, built once and borrowed after: boxing the session would cost an allocation per
@@ -91,51 +99,133 @@ pub fn missing_authentication() -> AwsError {
     )
 }
 
+/// Access key ids are 16 to 128 characters (IAM's accessKeyIdType).
+const MAX_AUDITED_KEY_ID: usize = 128;
+
+/// Where a request was sent: the service whose signing name its scope must carry, and the action (for the audit
+/// line of a refusal).
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub service: &'a str,
+    pub action: &'a str,
+}
+
 /// Verifies callers: SigV4 with the admin credentials or with temporary credentials this emulator sealed, and
-/// the admin API's bearer secret.
+/// the admin API's bearer secret. Every refusal is audited with the access key id (never a secret) and why.
 #[derive(Clone)]
 pub struct Authenticator {
     admin: Arc<AdminCredentials>,
     sessions: Arc<SessionKeys>,
+    audit: Arc<Audit>,
+    region: Arc<str>,
 }
 
 impl Authenticator {
-    pub fn new(admin: AdminCredentials, sessions: Arc<SessionKeys>) -> Self {
+    /// `region` is the one the emulator serves; IAM requests are signed for its partition's IAM region.
+    pub fn new(
+        admin: AdminCredentials,
+        sessions: Arc<SessionKeys>,
+        audit: Arc<Audit>,
+        region: &str,
+    ) -> Self {
         Authenticator {
             admin: Arc::new(admin),
             sessions,
+            audit,
+            region: region.into(),
         }
     }
 
-    /// The caller behind a SigV4-signed request.
-    pub fn authenticate(&self, request: &SignedRequest) -> Result<Caller, AwsError> {
-        let auth = authorization(request.headers).ok_or_else(missing_authentication)?;
+    /// The region a request to `service` must be signed for: IAM's partition-wide one, or the emulator's.
+    pub fn signing_region(&self, service: &str) -> &str {
+        if service == "iam" {
+            Partition::of_region(&self.region).iam_signing_region()
+        } else {
+            &self.region
+        }
+    }
+
+    /// The caller behind a SigV4-signed request to `target`, checked in AWS's order: the Authorization header,
+    /// the signing time, the credential scope, the access key, the signature.
+    pub fn authenticate(
+        &self,
+        request: &SignedRequest,
+        target: Target,
+    ) -> Result<Caller, AwsError> {
+        let auth = authorization(request.headers);
+        self.verify(request, auth.as_ref(), target)
+            .map_err(|refusal| self.audit_refusal(auth.as_ref(), target, refusal))
+    }
+
+    fn verify(
+        &self,
+        request: &SignedRequest,
+        auth: Option<&Authorization>,
+        target: Target,
+    ) -> Result<Caller, Refusal> {
+        let auth = auth.ok_or_else(|| Refusal::plain(missing_authentication()))?;
+        let time = signing_time(request.headers).map_err(Refusal::plain)?;
+        check_scope(
+            auth,
+            time,
+            self.signing_region(target.service),
+            target.service,
+        )
+        .map_err(Refusal::plain)?;
         if auth.access_key_id == self.admin.access_key_id {
-            verify_signature(request, &auth, &self.admin.secret_access_key, None)?;
+            verify_signature(request, auth, time, &self.admin.secret_access_key, None)
+                .map_err(|e| Refusal::because(e, WRONG_ADMIN_SECRET))?;
             return Ok(Caller::Admin);
         }
         if !auth.access_key_id.starts_with("ASIA") {
-            return Err(invalid_token());
+            let shown: String = auth
+                .access_key_id
+                .chars()
+                .take(MAX_AUDITED_KEY_ID)
+                .collect();
+            return Err(Refusal::because(invalid_token(), unknown_key_hint(&shown)));
         }
         let token = request
             .headers
             .get("x-amz-security-token")
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(invalid_token)?;
+            .ok_or_else(|| Refusal::because(invalid_token(), NO_SESSION_TOKEN))?;
         let session = self
             .sessions
             .open(&auth.access_key_id, token)
-            .map_err(|_| invalid_token())?;
+            .map_err(|_| Refusal::because(invalid_token(), NOT_OUR_SESSION))?;
         if session.expiration <= Utc::now() {
-            return Err(AwsError::new(
+            return Err(Refusal::plain(AwsError::new(
                 "ExpiredToken",
                 StatusCode::FORBIDDEN,
                 "The security token included in the request is expired",
-            ));
+            )));
         }
         let secret = self.sessions.secret_for(&auth.access_key_id);
-        verify_signature(request, &auth, &secret, Some(token))?;
+        verify_signature(request, auth, time, &secret, Some(token)).map_err(Refusal::plain)?;
         Ok(Caller::Session(session))
+    }
+
+    /// Records why a call was refused, and hands back the error the caller gets.
+    fn audit_refusal(
+        &self,
+        auth: Option<&Authorization>,
+        target: Target,
+        refusal: Refusal,
+    ) -> AwsError {
+        // A key id is no secret, but it is the caller's text: bounded, so a huge one cannot flood the log.
+        let caller: String = auth.map_or("anonymous".into(), |a| {
+            a.access_key_id.chars().take(MAX_AUDITED_KEY_ID).collect()
+        });
+        self.audit.record(Entry {
+            caller: &caller,
+            action: &format!("{}:{}", target.service, target.action),
+            role: None,
+            decision: Decision::Deny,
+            code: Some(refusal.error.code),
+            explanation: refusal.explanation(),
+        });
+        refusal.error
     }
 
     /// The admin API takes the admin secret as a bearer token, and nothing else: no SigV4, no session.

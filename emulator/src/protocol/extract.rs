@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 
 use super::sigv4::SignedRequest;
 use super::RestError;
-use crate::auth::{Authenticator, Caller};
+use crate::auth::{Authenticator, Caller, Target};
 
 /// How long a client may take to send a request body.
 #[derive(Debug, Clone, Copy)]
@@ -38,7 +38,13 @@ where
             headers: &parts.headers,
             body: b"",
         };
-        Ok(Authenticator::from_ref(state).authenticate(&signed)?)
+        Ok(Authenticator::from_ref(state).authenticate(
+            &signed,
+            Target {
+                service: "eks",
+                action: "",
+            },
+        )?)
     }
 }
 

@@ -16,5 +16,5 @@ pub use extract::{AdminCaller, RequestLimits};
 pub use query::{error_document, Params, QueryError, QueryRequest, QueryResponse, IAM, STS};
 pub use rest::{EksAuthSigning, EksSigning, RestError, Signed, SignedJson};
 pub(crate) use sigv4::verify as verify_signature;
-pub use sigv4::{authorization, SignedRequest};
+pub use sigv4::{authorization, check_scope, signing_time, Authorization, SignedRequest};
 pub use xml::XmlWriter;

@@ -10,7 +10,7 @@ use super::body::read_body;
 use super::extract::RequestLimits;
 use super::sigv4::{authorization, Authorization, SignedRequest};
 use super::{AwsError, XmlWriter};
-use crate::auth::{Authenticator, Caller};
+use crate::auth::{Authenticator, Caller, Target};
 
 /// Decoded `Action=…&Name.member.1=…` parameters.
 #[derive(Debug, Default, Clone)]
@@ -191,7 +191,13 @@ where
             let authenticator = Authenticator::from_ref(state);
             Some(
                 authenticator
-                    .authenticate(&signed)
+                    .authenticate(
+                        &signed,
+                        Target {
+                            service: service.signing_name,
+                            action: &action,
+                        },
+                    )
                     .map_err(|err| QueryError::new(service, err))?,
             )
         };

@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-use axum::extract::{FromRef, FromRequest, FromRequestParts, OriginalUri, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, MatchedPath, OriginalUri, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,7 @@ use super::body::read_body;
 use super::extract::RequestLimits;
 use super::sigv4::{authorization, SignedRequest};
 use super::AwsError;
-use crate::auth::{Authenticator, Caller};
+use crate::auth::{Authenticator, Caller, Target};
 
 /// `__type` and `message` in the body, the code again in `X-Amzn-Errortype`.
 #[derive(Debug)]
@@ -93,7 +93,17 @@ where
         headers: &parts.headers,
         body,
     };
-    Authenticator::from_ref(state).authenticate(&signed)
+    // The route stands for the operation on the audit line of a refused call.
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or("", |p| p.as_str());
+    let action = format!("{} {route}", parts.method);
+    let target = Target {
+        service: S::NAME,
+        action: &action,
+    };
+    Authenticator::from_ref(state).authenticate(&signed, target)
 }
 
 /// A bodyless request (GET, DELETE) signed for `S`: who signed it.

@@ -20,6 +20,8 @@ pub struct Authorization {
     pub date: String,
     pub region: String,
     pub service: String,
+    /// `aws4_request` in every valid scope.
+    pub terminator: String,
     pub signed_headers: Vec<String>,
     pub signature: String,
 }
@@ -37,6 +39,7 @@ pub fn authorization(headers: &HeaderMap) -> Option<Authorization> {
     let date = scope.next()?.to_string();
     let region = scope.next()?.to_string();
     let service = scope.next()?.to_string();
+    let terminator = scope.next()?.to_string();
     let signed_headers = field("SignedHeaders=")?
         .split(';')
         .map(|h| h.trim().to_ascii_lowercase())
@@ -47,6 +50,7 @@ pub fn authorization(headers: &HeaderMap) -> Option<Authorization> {
         date,
         region,
         service,
+        terminator,
         signed_headers,
         signature,
     })
@@ -94,13 +98,9 @@ fn request_time(headers: &HeaderMap) -> Result<DateTime<Utc>, AwsError> {
         })
 }
 
-pub fn verify(
-    request: &SignedRequest,
-    auth: &Authorization,
-    secret_access_key: &str,
-    session_token: Option<&str>,
-) -> Result<(), AwsError> {
-    let time = request_time(request.headers)?;
+/// When the request says it was signed, refused (`Signature expired`) more than 15 minutes from now.
+pub fn signing_time(headers: &HeaderMap) -> Result<DateTime<Utc>, AwsError> {
+    let time = request_time(headers)?;
     let now = Utc::now();
     let skew = (now - time).abs().to_std().unwrap_or(Duration::MAX);
     if skew > MAX_SKEW {
@@ -115,10 +115,62 @@ pub fn verify(
             ),
         ));
     }
-    if auth.date != time.format("%Y%m%d").to_string() {
-        return Err(mismatch());
-    }
+    Ok(time)
+}
 
+/// The credential scope (`date/region/service/aws4_request`) checked as AWS does before it looks the key up:
+/// every wrong part named in one message, region, service, terminator, date in that order, each sentence
+/// ending ". " (AWS's texts, trailing space included: "Credential should be scoped to correct service:
+/// 'iam'. ").
+pub fn check_scope(
+    auth: &Authorization,
+    time: DateTime<Utc>,
+    region: &str,
+    service: &str,
+) -> Result<(), AwsError> {
+    let mut message = String::new();
+    if auth.region != region {
+        message += &format!(
+            "Credential should be scoped to a valid region, not '{}'. ",
+            auth.region
+        );
+    }
+    if auth.service != service {
+        message += &format!("Credential should be scoped to correct service: '{service}'. ");
+    }
+    if auth.terminator != "aws4_request" {
+        message += &format!(
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'. ",
+            auth.terminator
+        );
+    }
+    let day = time.format("%Y%m%d").to_string();
+    if auth.date != day {
+        message += &format!(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{day}', from '{}'. ",
+            auth.date,
+            time.format("%Y%m%dT%H%M%SZ")
+        );
+    }
+    if message.is_empty() {
+        Ok(())
+    } else {
+        Err(AwsError::new(
+            "SignatureDoesNotMatch",
+            StatusCode::FORBIDDEN,
+            message,
+        ))
+    }
+}
+
+/// The signature itself, over exactly the headers the caller says it signed, at the time it says it signed.
+pub fn verify(
+    request: &SignedRequest,
+    auth: &Authorization,
+    time: DateTime<Utc>,
+    secret_access_key: &str,
+    session_token: Option<&str>,
+) -> Result<(), AwsError> {
     let mut headers: Vec<(&str, String)> = Vec::new();
     for name in &auth.signed_headers {
         let values: Vec<&str> = request
@@ -196,9 +248,61 @@ mod tests {
         assert_eq!(auth.date, "20240101");
         assert_eq!(auth.region, "us-east-1");
         assert_eq!(auth.service, "iam");
+        assert_eq!(auth.terminator, "aws4_request");
         assert_eq!(auth.signed_headers, vec!["host", "x-amz-date"]);
         assert_eq!(auth.signature, "abc");
         headers.insert("authorization", "Bearer nope".parse().unwrap());
         assert!(authorization(&headers).is_none());
+    }
+
+    fn scoped(scope: &str) -> Authorization {
+        let mut headers = HeaderMap::new();
+        let value =
+            format!("AWS4-HMAC-SHA256 Credential=AKID/{scope}, SignedHeaders=host, Signature=abc");
+        headers.insert("authorization", value.parse().unwrap());
+        authorization(&headers).unwrap()
+    }
+
+    /// AWS's texts: "Credential should be scoped to correct service: 'batch'. " (cllunsford/aws-signing-proxy#25)
+    /// and "... to a valid region, not 'eu-west-1'. " (joona/aws-es-curl#15), trailing space included; every
+    /// wrong part in one message, region first (dynalite's record of DynamoDB's answers).
+    #[test]
+    fn scope_errors_name_every_wrong_part() {
+        let time = NaiveDateTime::parse_from_str("20240101T120000Z", "%Y%m%dT%H%M%SZ")
+            .unwrap()
+            .and_utc();
+        assert!(check_scope(
+            &scoped("20240101/us-east-1/iam/aws4_request"),
+            time,
+            "us-east-1",
+            "iam"
+        )
+        .is_ok());
+        let err = check_scope(
+            &scoped("20240101/us-east-1/s3/aws4_request"),
+            time,
+            "us-east-1",
+            "iam",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.code, err.status, err.message.as_str()),
+            (
+                "SignatureDoesNotMatch",
+                StatusCode::FORBIDDEN,
+                "Credential should be scoped to correct service: 'iam'. "
+            )
+        );
+        let err = check_scope(
+            &scoped("20240102/eu-west-1/s3/aws4_reques"),
+            time,
+            "us-east-1",
+            "iam",
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "Credential should be scoped to a valid region, not 'eu-west-1'. Credential should be scoped to correct service: 'iam'. Credential should be scoped with a valid terminator: 'aws4_request', not 'aws4_reques'. Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '20240102' != '20240101', from '20240101T120000Z'. "
+        );
     }
 }

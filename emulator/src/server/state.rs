@@ -75,9 +75,14 @@ impl AppState {
                 authorizer: authorizer.clone(),
                 audit: audit.clone(),
             }),
-            admin: Admin::new(store, clusters.clone(), audit, jwks),
+            admin: Admin::new(store, clusters.clone(), audit.clone(), jwks),
             clusters,
-            authenticator: Authenticator::new(config.admin.clone(), sessions),
+            authenticator: Authenticator::new(
+                config.admin.clone(),
+                sessions,
+                audit.clone(),
+                &config.region,
+            ),
             limits: RequestLimits {
                 read_timeout: config.request_read_timeout,
             },
