@@ -198,8 +198,13 @@ async fn create_rejects_bad_urls_and_thumbprints() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "InvalidInput");
-    assert_eq!(message(&err), "Thumbprint must be exactly 40 characters.");
+    // IAM checks the model's thumbprintType (length 40..40) before the call: ValidationError, as issue 12's
+    // AWS-checked cases have it ("a thumbprint … too long" among "N validation errors detected").
+    assert_eq!(code(&err), "ValidationError");
+    assert_eq!(
+        message(&err),
+        "1 validation error detected: Value 'abc' at 'thumbprintList.1.member' failed to satisfy constraint: Member must have length greater than or equal to 40"
+    );
 
     let err = iam
         .create_open_id_connect_provider()
@@ -332,8 +337,16 @@ async fn update_thumbprint() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "InvalidInput");
-    assert_eq!(message(&err), "Thumbprint must be exactly 40 characters.");
+    // IAM checks the model's thumbprintType (length 40..40) before the call: ValidationError, as issue 12's
+    // AWS-checked cases have it ("a thumbprint … too long" among "N validation errors detected").
+    assert_eq!(code(&err), "ValidationError");
+    assert_eq!(
+        message(&err),
+        format!(
+            "1 validation error detected: Value '{}' at 'thumbprintList.1.member' failed to satisfy constraint: Member must have length greater than or equal to 40",
+            "a".repeat(39)
+        )
+    );
     let got = iam
         .get_open_id_connect_provider()
         .open_id_connect_provider_arn(&arn)

@@ -172,6 +172,19 @@ async fn attach_role_policy_errors() {
         .send()
         .await
         .unwrap_err();
+    // Under the model's arnType minimum (20): IAM's input validation answers before the ARN is parsed.
+    assert_eq!(code(&err), "ValidationError");
+    assert_eq!(
+        message(&err),
+        "1 validation error detected: Value 'not-an-arn' at 'policyArn' failed to satisfy constraint: Member must have length greater than or equal to 20"
+    );
+    let err = iam
+        .attach_role_policy()
+        .role_name("limited")
+        .policy_arn("not-an-arn-but-long-enough")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(code(&err), "InvalidInput");
     let err = iam
         .attach_role_policy()

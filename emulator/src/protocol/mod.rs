@@ -9,6 +9,7 @@ mod extract;
 mod query;
 mod rest;
 mod sigv4;
+pub mod validation;
 mod xml;
 
 pub use error::AwsError;

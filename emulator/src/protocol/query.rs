@@ -10,6 +10,7 @@ use super::body::read_body;
 use super::extract::RequestLimits;
 use super::sigv4::{authorization, Authorization, SignedRequest};
 use super::{AwsError, XmlWriter};
+use super::validation::{self, Model};
 use crate::auth::{Authenticator, Caller, Target};
 
 /// Decoded `Action=…&Name.member.1=…` parameters.
@@ -98,17 +99,21 @@ pub struct QueryService {
     /// The API version unsigned requests name in `Version=`.
     pub version: &'static str,
     pub namespace: &'static str,
+    /// The service model requests are validated against.
+    pub model: Model,
 }
 
 pub const IAM: QueryService = QueryService {
     signing_name: "iam",
     version: "2010-05-08",
     namespace: "https://iam.amazonaws.com/doc/2010-05-08/",
+    model: Model::Iam,
 };
 pub const STS: QueryService = QueryService {
     signing_name: "sts",
     version: "2011-06-15",
     namespace: "https://sts.amazonaws.com/doc/2011-06-15/",
+    model: Model::Sts,
 };
 
 /// The signing scope says which service a request is for; unsigned requests are told apart by `Version`.
@@ -178,6 +183,18 @@ where
             let err = AwsError::new("MissingAction", StatusCode::BAD_REQUEST, "Missing Action");
             return Err(QueryError::new(service, err));
         };
+        // The operation is known before anything else: whether it needs a signature depends on it.
+        if !validation::has_operation(service.model, &action) {
+            let err = AwsError::new(
+                "InvalidAction",
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Could not find operation {action} for version {}",
+                    service.version
+                ),
+            );
+            return Err(QueryError::new(service, err));
+        }
         let caller = if unsigned_allowed(service, &action) && auth_header.is_none() {
             None
         } else {
@@ -201,6 +218,9 @@ where
                     .map_err(|err| QueryError::new(service, err))?,
             )
         };
+        // Input constraints, as AWS checks them: after authentication, before any lookup or authorization.
+        validation::validate(service.model, &action, &params)
+            .map_err(|err| QueryError::new(service, err))?;
         Ok(QueryRequest {
             service,
             action,
