@@ -48,7 +48,9 @@ def error_code(body: str) -> str:
         (b"Action=NoSuchThing&Version=2010-05-08", 400, "InvalidAction"),
         (b"Version=2010-05-08", 400, "MissingAction"),
         (b"Action=GetRole&Version=2010-05-08", 400, "ValidationError"),
-        (b"%%%&&&==\xff\xfe&Action=GetRole&Version=2010-05-08&RoleName=%ZZ", 404, "NoSuchEntity"),
+        # A RoleName outside roleNameType's pattern is refused before the lookup (issue 12: AWS answers
+        # '%ZZ%4%' with 400 ValidationError "... Member must satisfy regular expression pattern: [\w+=,.@-]+").
+        (b"%%%&&&==\xff\xfe&Action=GetRole&Version=2010-05-08&RoleName=%ZZ", 400, "ValidationError"),
         (b"Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7Bnope", 400,
          "MalformedPolicyDocument"),
         (b"Action=CreatePolicy&Version=2010-05-08&PolicyName=p&PolicyDocument=%5B%5D", 400, "MalformedPolicyDocument"),
@@ -107,3 +109,28 @@ def test_not_found_paths_and_methods_are_not_500(emulator):
         except urllib.error.HTTPError as e:
             status = e.code
         assert 400 <= status < 500, (path, status)
+
+
+def test_role_name_pattern_is_checked_before_the_lookup(emulator):
+    """Issue 12's AWS-checked case: RoleName '%ZZ%4%' → 400 ValidationError naming roleNameType's pattern."""
+    status, body = send(emulator, b"Action=GetRole&Version=2010-05-08&RoleName=%25ZZ%254%25")
+    assert status == 400, body
+    assert error_code(body) == "ValidationError"
+    assert ET.fromstring(body).find(f"{NS}Error/{NS}Message").text == (
+        "1 validation error detected: Value '%ZZ%4%' at 'roleName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w+=,.@-]+"
+    )
+
+
+def test_every_violation_is_reported_at_once(emulator):
+    """Issue 12's AWS-checked case: a URL over 255, a thumbprint and a client id too long in one call."""
+    body = urllib.parse.urlencode({
+        "Action": "CreateOpenIDConnectProvider", "Version": "2010-05-08", "Url": "https://" + "a" * 300,
+        "ThumbprintList.member.1": "f" * 41, "ClientIDList.member.1": "c" * 256,
+    }).encode()
+    status, text = send(emulator, body)
+    assert status == 400, text
+    message = ET.fromstring(text).find(f"{NS}Error/{NS}Message").text
+    assert message.startswith("3 validation errors detected: "), message
+    assert message.count("; ") == 2, message
+    assert "at 'url' failed to satisfy constraint: Member must have length less than or equal to 255" in message
