@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use super::body::read_body;
 use super::extract::RequestLimits;
 use super::sigv4::{authorization, Authorization, SignedRequest};
-use super::{AwsError, XmlWriter};
 use super::validation::{self, Model};
+use super::{AwsError, XmlWriter};
 use crate::auth::{Authenticator, Caller, Target};
 
 /// Decoded `Action=…&Name.member.1=…` parameters.

@@ -91,7 +91,13 @@ pub fn validate(model: Model, action: &str, params: &Params) -> Result<(), AwsEr
     };
     let mut violations = Vec::new();
     for member in operation.members {
-        check_member(params, member, member.name, &lower_first(member.name), &mut violations);
+        check_member(
+            params,
+            member,
+            member.name,
+            &lower_first(member.name),
+            &mut violations,
+        );
     }
     match violations.len() {
         0 => Ok(()),
@@ -120,13 +126,7 @@ fn present(params: &Params, wire: &str, shape: &Shape) -> bool {
     }
 }
 
-fn check_member(
-    params: &Params,
-    member: &Member,
-    wire: &str,
-    path: &str,
-    out: &mut Vec<String>,
-) {
+fn check_member(params: &Params, member: &Member, wire: &str, path: &str, out: &mut Vec<String>) {
     if !present(params, wire, member.shape) {
         if member.required {
             out.push(format!(
@@ -234,7 +234,9 @@ fn string_violations(rules: &StringRules, value: &str) -> Vec<String> {
         ));
     }
     if let Some(max) = rules.max.filter(|max| length > *max) {
-        broken.push(format!("Member must have length less than or equal to {max}"));
+        broken.push(format!(
+            "Member must have length less than or equal to {max}"
+        ));
     }
     if !rules.values.is_empty() && !rules.values.contains(&value) {
         broken.push(format!(

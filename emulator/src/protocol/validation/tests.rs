@@ -41,7 +41,12 @@ fn role_names_outside_the_pattern_are_refused() {
     );
     // Java's \w is ASCII: IAM refuses letters outside it.
     assert!(validate(Model::Iam, "GetRole", &params(&[("RoleName", "rôle")])).is_err());
-    assert!(validate(Model::Iam, "GetRole", &params(&[("RoleName", "my-role_1+=,.@")])).is_ok());
+    assert!(validate(
+        Model::Iam,
+        "GetRole",
+        &params(&[("RoleName", "my-role_1+=,.@")])
+    )
+    .is_ok());
 }
 
 /// NixOS/nixops#328 (IAM's ErrorResponse): a 66-character role name.
@@ -67,7 +72,9 @@ fn tag_members_are_named_by_position() {
     }
     assert_eq!(
         message(Model::Iam, "CreateRole", &pairs),
-        format!(r"1 validation error detected: Value '{value}' at 'tags.6.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{{L}}\p{{Z}}\p{{N}}_.:/=+\-@]*")
+        format!(
+            r"1 validation error detected: Value '{value}' at 'tags.6.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{{L}}\p{{Z}}\p{{N}}_.:/=+\-@]*"
+        )
     );
 }
 
@@ -120,7 +127,12 @@ fn missing_required_members_are_null() {
         "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null"
     );
     // An empty list is a list (the CLI sends `Tags=`), not null.
-    assert!(validate(Model::Iam, "TagRole", &params(&[("RoleName", "r"), ("Tags", "")])).is_ok());
+    assert!(validate(
+        Model::Iam,
+        "TagRole",
+        &params(&[("RoleName", "r"), ("Tags", "")])
+    )
+    .is_ok());
 }
 
 /// IAM's API reference: "You can pass up to 50 tags" (tagListType max 50), refused as a length violation.
