@@ -113,6 +113,15 @@ IRSA_GOSDK_BIN=$(scripts/gosdk.sh)
 export IRSA_GOSDK_BIN
 
 step "Rust build"
+# A debug target dir grows with every rebuild (incremental state, superseded test binaries); a full disk shows up
+# later as an etcd or a kind node failing for no visible reason, so say it here and drop what cargo can redo.
+build_dir=${CARGO_TARGET_DIR:-$root/target}
+mkdir -p "$build_dir"
+free_kib=$(df -Pk "$build_dir" | awk 'NR == 2 { print $4 }')
+if [ "$free_kib" -lt $((10 * 1024 * 1024)) ]; then
+  echo "scripts/test.sh: $((free_kib / 1024)) MiB free for the build; removing cargo's incremental state" >&2
+  rm -rf "$build_dir/debug/incremental"
+fi
 cargo build --workspace --bins --quiet
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 export IRSA_EMULATOR_BIN="$target_dir/debug/irsa-emulator"
