@@ -60,9 +60,51 @@ pub struct ServiceAccountConfig {
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
     pub subject_pattern: Option<String>,
-    /// eksctl's shorthand policies are not supported; named so the error can say so.
+    /// eksctl's shorthand policies, expanded by [`crate::presets`].
     #[serde(default)]
-    pub well_known_policies: Option<Value>,
+    pub well_known_policies: WellKnownPolicies,
+}
+
+/// `wellKnownPolicies`, as eksctl reads it (`pkg/apis/eksctl.io/v1alpha5` WellKnownPolicies): one boolean per
+/// add-on; an unknown key is an error, as it is for eksctl's strict decoder.
+#[derive(Debug, Deserialize, Default, Clone, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WellKnownPolicies {
+    #[serde(default)]
+    pub image_builder: bool,
+    #[serde(default)]
+    pub auto_scaler: bool,
+    #[serde(default, rename = "awsLoadBalancerController")]
+    pub aws_load_balancer_controller: bool,
+    #[serde(default, rename = "externalDNS")]
+    pub external_dns: bool,
+    #[serde(default)]
+    pub cert_manager: bool,
+    #[serde(default, rename = "ebsCSIController")]
+    pub ebs_csi_controller: bool,
+    #[serde(default, rename = "efsCSIController")]
+    pub efs_csi_controller: bool,
+}
+
+impl WellKnownPolicies {
+    /// The presets switched on, by their `--well-known-policy` names.
+    pub fn names(&self) -> Vec<&'static str> {
+        [
+            (self.image_builder, "image-builder"),
+            (self.auto_scaler, "auto-scaler"),
+            (
+                self.aws_load_balancer_controller,
+                "aws-load-balancer-controller",
+            ),
+            (self.external_dns, "external-dns"),
+            (self.cert_manager, "cert-manager"),
+            (self.ebs_csi_controller, "ebs-csi-controller"),
+            (self.efs_csi_controller, "efs-csi-controller"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -104,13 +146,6 @@ impl ClusterConfig {
             if sa.metadata.name.is_empty() {
                 return Err(invalid(format!(
                     "iam.serviceAccounts[{i}].metadata.name is empty"
-                )));
-            }
-            if sa.well_known_policies.is_some() {
-                return Err(invalid(format!(
-                    "iam.serviceAccounts[{i}] ({}) uses wellKnownPolicies, which kubectl irsa does not \
-                     support: list the policies in attachPolicyARNs instead",
-                    sa.metadata.name
                 )));
             }
         }
@@ -202,11 +237,17 @@ iam:
             .unwrap_err()
             .to_string()
             .contains("iam.serviceAccounts is empty"));
-        let wk = "iam:\n  serviceAccounts:\n  - metadata: {name: a}\n    wellKnownPolicies: {autoScaler: true}\n";
-        assert!(ClusterConfig::parse(p, wk)
+        let wk = "iam:\n  serviceAccounts:\n  - metadata: {name: a}\n    wellKnownPolicies: {autoScaler: true, ebsCSIController: true}\n";
+        let config = ClusterConfig::parse(p, wk).unwrap();
+        assert_eq!(
+            config.service_accounts()[0].well_known_policies.names(),
+            ["auto-scaler", "ebs-csi-controller"]
+        );
+        let unknown = "iam:\n  serviceAccounts:\n  - metadata: {name: a}\n    wellKnownPolicies: {autoScaling: true}\n";
+        assert!(ClusterConfig::parse(p, unknown)
             .unwrap_err()
             .to_string()
-            .contains("wellKnownPolicies"));
+            .contains("unknown field `autoScaling`"));
         match ClusterConfig::parse(p, ": : :") {
             Err(Error::InvalidFile { message, .. }) => {
                 assert!(message.contains("not an eksctl ClusterConfig"), "{message}")

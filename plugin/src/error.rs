@@ -82,6 +82,23 @@ pub enum Error {
         wanted: String,
     },
 
+    /// A trust policy would exceed IAM's quota; refused before IAM does.
+    #[error(
+        "the trust policy of role {role} would be {size} characters (IAM counts it without white space), over \
+         the ACLSizePerRole quota of {quota}: IAM would answer LimitExceeded (\"Cannot exceed quota for \
+         ACLSizePerRole: {quota}\"). It already trusts {providers} OIDC provider(s). Alternatives: a role per \
+         cluster (omit --attach-role-arn: each cluster gets its own role), EKS Pod Identity (one trust statement \
+         for pods.eks.amazonaws.com whatever the number of clusters), --subject-pattern to cover several \
+         service accounts with one subject, take retired clusters out (kubectl irsa trust remove), or raise \
+         the quota in Service Quotas (up to 4096)"
+    )]
+    TrustTooLarge {
+        role: String,
+        size: usize,
+        quota: usize,
+        providers: usize,
+    },
+
     /// The cluster's OIDC issuer could not be determined.
     #[error("cannot determine the cluster's OIDC issuer: {message}")]
     Issuer { message: String },
@@ -110,6 +127,10 @@ pub enum Error {
     /// Several independent operations failed (e.g. entries of a cluster config).
     #[error("{failed} of {total} failed")]
     Several { failed: usize, total: usize },
+
+    /// `diff` found drift (exit code 1, what CI checks for); the differences have been printed.
+    #[error("{0}")]
+    Drift(String),
 
     /// `describe` found problems (exit code 3); the report itself has been printed.
     #[error("{0}")]

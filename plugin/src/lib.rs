@@ -11,10 +11,14 @@ pub mod commands;
 pub mod doctor;
 pub mod error;
 pub mod executor;
+pub mod export;
 pub mod kube;
+pub mod lint;
 pub mod naming;
 pub mod output;
 pub mod plan;
+pub mod presets;
 pub mod thumbprint;
+pub mod trust;
 
 pub use error::{Error, Result};

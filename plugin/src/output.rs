@@ -9,6 +9,9 @@ use crate::error::{Error, Result};
 pub fn structured<T: Serialize>(format: OutputFormat, value: &T) -> Result<Option<String>> {
     match format {
         OutputFormat::Table => Ok(None),
+        OutputFormat::Terraform | OutputFormat::Cloudformation | OutputFormat::Eksctl => Err(
+            Error::usage("-o terraform|cloudformation|eksctl is for `create --dry-run` only"),
+        ),
         OutputFormat::Json => serde_json::to_string_pretty(value)
             .map(|s| Some(s + "\n"))
             .map_err(|e| Error::Conflict(format!("cannot render JSON: {e}"))),

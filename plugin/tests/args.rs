@@ -32,7 +32,31 @@ fn fails(args: &[&str], code: i32, needle: &str) {
 #[test]
 fn clap_rejects_bad_combinations() {
     let cases: &[(&[&str], &str)] = &[
-        (&["create"], "--name <SA>"),
+        (&["create"], "--name is required"),
+        (
+            &["create", "--well-known-policy", "karpentr"],
+            "did you mean karpenter?",
+        ),
+        (
+            &["create", "--name", "a", "-o", "terraform"],
+            "add --dry-run",
+        ),
+        (
+            &["create", "--name", "a", "--prune"],
+            "it needs -f FILE",
+        ),
+        (&["lint"], "<FILE>"),
+        (&["diff"], "--config-file <FILE>"),
+        (&["trust", "remove"], "--cluster <NAME>"),
+        (
+            &["describe", "app", "--action", "s3:GetObject"],
+            "describe pod/NAME",
+        ),
+        (&["list", "-o", "terraform"], "create --dry-run"),
+        (
+            &["delete", "--orphans", "--name", "a"],
+            "cannot be used with",
+        ),
         (
             &[
                 "create",

@@ -5,6 +5,7 @@
 //! aws-sdk-rust honours `AWS_ENDPOINT_URL` by itself but not `AWS_CA_BUNDLE`: the HTTPS client is built here
 //! with the platform's roots plus that bundle, so the emulator's (or a corporate proxy's) CA is trusted.
 
+mod listing;
 mod providers;
 mod roles;
 
@@ -197,6 +198,7 @@ where
     map.end()
 }
 
+pub use listing::ListedRole;
 pub use providers::Provider;
 pub use roles::{NewRole, Role};
 

@@ -90,7 +90,7 @@ impl Lookups<'_> {
     }
 }
 
-async fn role_facts(aws: &Aws, name: &str) -> RoleFacts {
+pub(crate) async fn role_facts(aws: &Aws, name: &str) -> RoleFacts {
     let role = match aws.get_role(name).await {
         Ok(Some(role)) => role,
         Ok(None) => return RoleFacts::Missing,
@@ -118,7 +118,7 @@ async fn role_facts(aws: &Aws, name: &str) -> RoleFacts {
     }
 }
 
-async fn documents(aws: &Aws, role: &RoleFacts) -> Vec<(String, serde_json::Value)> {
+pub(crate) async fn documents(aws: &Aws, role: &RoleFacts) -> Vec<(String, serde_json::Value)> {
     let RoleFacts::Found {
         role,
         attached,
@@ -276,6 +276,27 @@ pub async fn diagnose_selection(
 }
 
 pub async fn run(ctx: &Ctx, args: DescribeArgs) -> Result<()> {
+    let name = args.name.as_deref().unwrap_or_default();
+    if let Some(pod) = name
+        .strip_prefix("pod/")
+        .or_else(|| name.strip_prefix("pods/"))
+    {
+        return super::describe_pod::run(ctx, pod, &args).await;
+    }
+    if args.action.is_some() {
+        return Err(Error::usage(
+            "--action simulates for one pod: kubectl irsa describe pod/NAME -n NS --action ACTION --resource ARN",
+        ));
+    }
+    let args = DescribeArgs {
+        name: args.name.as_deref().map(|n| {
+            n.strip_prefix("serviceaccount/")
+                .or_else(|| n.strip_prefix("sa/"))
+                .unwrap_or(n)
+                .to_string()
+        }),
+        ..args
+    };
     let selection = match (&args.name, args.all_namespaces) {
         (Some(name), _) => Selection::One {
             namespace: ctx.namespace()?,

@@ -18,6 +18,9 @@ struct Row {
 }
 
 pub async fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
+    if args.orphans {
+        return super::orphans::list(ctx, &args).await;
+    }
     let selection = if args.all_namespaces {
         Selection::All
     } else {

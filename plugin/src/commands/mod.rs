@@ -5,15 +5,19 @@ pub mod annotate;
 pub mod create;
 pub mod delete;
 pub mod describe;
+pub mod describe_pod;
+pub mod lint;
 pub mod list;
 pub mod oidc;
+pub mod orphans;
+pub mod trust;
 
 use std::io::Write;
 
 use tokio::sync::OnceCell;
 
 use crate::aws::{Aws, AwsSettings, Provider};
-use crate::cli::{Cli, Command, GlobalArgs, IssuerArgs, OidcCommand, OutputFormat};
+use crate::cli::{Cli, Command, GlobalArgs, IssuerArgs, OidcCommand, OutputFormat, TrustCommand};
 use crate::error::{Error, Result};
 use crate::kube::{is_dns_label, Kube, KubeSettings};
 
@@ -223,6 +227,12 @@ pub fn warn(text: &str) {
 
 /// Run the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
+    // The GitOps exports are `create --dry-run`'s alone: refused before anything is contacted.
+    if cli.global.output.is_export() && !matches!(cli.command, Command::Create(_)) {
+        return Err(Error::usage(
+            "-o terraform|cloudformation|eksctl is for `create --dry-run` only",
+        ));
+    }
     let ctx = Ctx::new(cli.global);
     match cli.command {
         Command::Create(args) => create::run(ctx, *args).await,
@@ -232,6 +242,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Delete(args) => delete::run(&ctx, args).await,
         Command::Oidc(OidcCommand::Associate(args)) => oidc::associate(&ctx, args).await,
         Command::Oidc(OidcCommand::Show(args)) => oidc::show(&ctx, args).await,
+        Command::Lint(args) => lint::run(&ctx, args),
+        Command::Diff(args) => create::diff::run(ctx, args).await,
+        Command::Trust(TrustCommand::Remove(args)) => trust::remove(&ctx, args).await,
         Command::Completion(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buf = Vec::new();

@@ -8,21 +8,7 @@ use irsa_policy::{provider_arn, trust_admits, PolicyDocument};
 
 use super::{check, Check, ProviderFacts, RoleFacts, Status, Who};
 use crate::aws::Role;
-
-/// Levenshtein distance, for annotation-key typos.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+use crate::lint::suggest::distance;
 
 /// An annotation key that is probably a misspelt `eks.amazonaws.com/role-arn`.
 pub fn looks_like_role_arn_key(key: &str) -> bool {

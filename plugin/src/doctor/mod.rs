@@ -6,8 +6,11 @@
 //! `irsa-policy`, which explains a denial), the role's policies, and the pods (did the webhook mutate them?).
 
 mod checks;
+pub mod pod_chain;
+pub mod pod_spec;
 mod pods;
 mod render;
+pub mod simulate;
 #[cfg(test)]
 mod tests;
 

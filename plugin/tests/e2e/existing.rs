@@ -167,8 +167,24 @@ fn an_existing_role_must_trust_the_service_account_or_get_add_trust() {
         "--add-trust",
     ]);
     assert!(out.contains("update the trust policy"), "{out}");
+    // Same provider: b's subject joins a's statement (one statement per provider).
     let trust = role(env, "team-shared").unwrap().trust;
-    assert_eq!(trust["Statement"].as_array().unwrap().len(), 2);
+    let statements = trust["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{trust:#}");
+    let subjects = statements[0]["Condition"]["StringEquals"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.ends_with(":sub"))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert_eq!(
+        subjects,
+        serde_json::json!([
+            format!("system:serviceaccount:{ns}:a"),
+            format!("system:serviceaccount:{ns}:b")
+        ])
+    );
     assert_eq!(describe(env, ns, "a").code, 0);
     assert_eq!(describe(env, ns, "b").code, 0);
 

@@ -12,7 +12,9 @@ mod create;
 mod delete;
 mod describe;
 mod existing;
+mod fleet_trust;
 mod oidc;
+mod presets;
 mod rollback;
 
 use std::collections::BTreeMap;

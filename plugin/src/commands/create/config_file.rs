@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures::StreamExt;
 
 use super::{
-    plan_and_apply, resolve_target, same_cluster, Clients, CreateSpec, Report, BULK_AWS_ATTEMPTS,
+    plan_and_apply, print_export, resolve_target, same_cluster, Clients, CreateSpec, Report,
+    BULK_AWS_ATTEMPTS,
 };
 use crate::cli::{CreateArgs, IssuerArgs};
 use crate::clusterconfig::{ClusterConfig, ServiceAccountConfig};
@@ -16,14 +17,22 @@ use crate::error::{Error, Result};
 use crate::output::structured;
 
 /// Turn a cluster-config entry into a spec, with the command line's shared flags.
-fn spec_from_config(
+pub(crate) fn spec_from_config(
     entry: &ServiceAccountConfig,
     default_ns: &str,
     args: &CreateArgs,
 ) -> CreateSpec {
     let mut tags: Vec<(String, String)> = entry.tags.clone().into_iter().collect();
     tags.sort();
+    let names: Vec<String> = entry
+        .well_known_policies
+        .names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
     CreateSpec {
+        well_known: crate::presets::resolve(&names).expect("eksctl's keys are all presets"),
+        prune: args.prune,
         namespace: entry
             .metadata
             .namespace
@@ -49,10 +58,30 @@ fn spec_from_config(
 }
 
 pub(super) async fn run_config(
-    mut ctx: Ctx,
+    ctx: Ctx,
     args: CreateArgs,
     path: &std::path::Path,
+    export: bool,
 ) -> Result<()> {
+    let (ctx, reports) = plan_entries(ctx, &args, path).await?;
+    let total = reports.len();
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
+    if export {
+        print_export(&ctx, &reports.iter().collect::<Vec<_>>());
+        return match failed {
+            0 => Ok(()),
+            _ => Err(Error::Several { failed, total }),
+        };
+    }
+    print_reports(&ctx, &args, &reports)
+}
+
+/// Plan (and, without `--dry-run`, apply) every entry of the file; one report per entry.
+pub(super) async fn plan_entries(
+    mut ctx: Ctx,
+    args: &CreateArgs,
+    path: &std::path::Path,
+) -> Result<(Ctx, Vec<Report>)> {
     let config = ClusterConfig::load(path)?;
     ctx.set_default_region(config.metadata.region.clone());
     let ctx = ctx.with_aws_attempts(BULK_AWS_ATTEMPTS);
@@ -60,7 +89,7 @@ pub(super) async fn run_config(
     let specs: Vec<CreateSpec> = config
         .service_accounts()
         .iter()
-        .map(|e| spec_from_config(e, "default", &args))
+        .map(|e| spec_from_config(e, "default", args))
         .collect();
     for (i, spec) in specs.iter().enumerate() {
         spec.validate().map_err(|e| {
@@ -145,6 +174,7 @@ pub(super) async fn run_config(
                         result: "failed",
                         error: Some(e.to_string()),
                         plan: None,
+                        export: None,
                     },
                 };
                 let n = done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -160,6 +190,11 @@ pub(super) async fn run_config(
         .collect()
         .await;
 
+    Ok((ctx, reports))
+}
+
+fn print_reports(ctx: &Ctx, args: &CreateArgs, reports: &[Report]) -> Result<()> {
+    let total = reports.len();
     let failed = reports.iter().filter(|r| r.error.is_some()).count();
     match structured(ctx.output(), &reports)? {
         Some(text) => print(&text),

@@ -6,6 +6,8 @@
 //! `config_file` runs many at once.
 
 mod config_file;
+pub mod diff;
+mod exported;
 pub mod facts;
 pub mod planner;
 pub mod spec;
@@ -55,6 +57,32 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     plan: Option<Plan>,
+    /// The binding for `-o terraform|cloudformation|eksctl|yaml` with `--dry-run`.
+    #[serde(skip)]
+    export: Option<crate::export::Binding>,
+}
+
+/// Whether a run prints an export instead of the plan: `--dry-run` with `-o terraform|cloudformation|eksctl`
+/// or `-o yaml` (the manifest, as `kubectl create --dry-run -o yaml` prints). Anything else with an export
+/// format is a usage error.
+fn exporting(ctx: &Ctx, dry_run: bool) -> Result<bool> {
+    let format = ctx.output();
+    match (format.is_export(), format == OutputFormat::Yaml, dry_run) {
+        (true, _, false) => Err(Error::usage(
+            "-o terraform|cloudformation|eksctl prints what create would make: add --dry-run",
+        )),
+        (true, _, true) | (false, true, true) => Ok(true),
+        _ => Ok(false),
+    }
+}
+
+/// Print the export of every binding planned.
+fn print_export(ctx: &Ctx, reports: &[&Report]) {
+    let bindings: Vec<crate::export::Binding> =
+        reports.iter().filter_map(|r| r.export.clone()).collect();
+    if let Some(text) = crate::export::render(ctx.output(), &bindings) {
+        print(&text);
+    }
 }
 
 fn read_inline_policy(path: &std::path::Path) -> Result<Value> {
@@ -69,12 +97,43 @@ fn read_inline_policy(path: &std::path::Path) -> Result<Value> {
 }
 
 pub async fn run(ctx: Ctx, args: CreateArgs) -> Result<()> {
-    if let Some(path) = args.config_file.clone() {
-        return config_file::run_config(ctx, args, &path).await;
+    // clap lets `--prune` through beside `--name` (whose group -f conflicts with): say it here, before
+    // anything is contacted.
+    if args.prune && args.config_file.is_none() {
+        return Err(Error::usage(
+            "--prune detaches what a cluster config no longer lists: it needs -f FILE",
+        ));
     }
+    if args.well_known_policy.iter().any(|p| p == "list") {
+        print(&crate::presets::listing());
+        return Ok(());
+    }
+    let export = exporting(&ctx, args.dry_run)?;
+    if let Some(path) = args.config_file.clone() {
+        return config_file::run_config(ctx, args, &path, export).await;
+    }
+    let well_known = crate::presets::resolve(&args.well_known_policy)?;
+    // A single preset supplies its Helm chart's namespace and service account unless -n / --name say otherwise.
+    let chart = match well_known.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let namespace = match (&ctx.global.namespace, chart) {
+        (None, Some(preset)) => preset.namespace.to_string(),
+        _ => ctx.namespace()?,
+    };
+    let name = match (&args.name, chart) {
+        (Some(name), _) => name.clone(),
+        (None, Some(preset)) => preset.service_account.to_string(),
+        (None, None) => return Err(Error::usage(
+            "--name is required (or -f FILE, or one --well-known-policy whose default it takes)",
+        )),
+    };
     let spec = CreateSpec {
-        namespace: ctx.namespace()?,
-        name: args.name.clone().unwrap_or_default(),
+        namespace,
+        name,
+        well_known,
+        prune: false,
         role_name: args.role_name.clone(),
         attach_policy_arns: args.attach_policy_arn.clone(),
         inline_policy: args
@@ -105,8 +164,11 @@ pub async fn run(ctx: Ctx, args: CreateArgs) -> Result<()> {
         same_cluster(kube, &target).await?;
         Clients::Binding(aws, kube)
     };
-    let (report, error) = plan_and_apply(&ctx, &spec, &target, clients, args.dry_run, true).await?;
-    if let Some(text) = structured(ctx.output(), &report)? {
+    let (report, error) =
+        plan_and_apply(&ctx, &spec, &target, clients, args.dry_run, !export).await?;
+    if export {
+        print_export(&ctx, &[&report]);
+    } else if let Some(text) = structured(ctx.output(), &report)? {
         print(&text);
     }
     match error {
@@ -143,6 +205,7 @@ async fn resolve_target(
         provider,
         account,
         cluster_label: label,
+        region: ctx.aws().await?.region.clone(),
     })
 }
 
@@ -181,23 +244,37 @@ async fn plan_and_apply(
     let role_name = spec.role_name(&target.cluster_label);
     Ok(match clients {
         Clients::RoleOnly(aws) => {
-            let role = facts::gather_role(spec, &role_name, aws).await?;
-            let planned = plan_role(spec, target, &role)?;
+            let role_facts = facts::gather_role(spec, &role_name, aws).await?;
+            let planned = plan_role(spec, target, &role_facts)?;
             if dry_run && !verbose && ctx.output() == OutputFormat::Table {
                 print(&planned.plan.render(true));
             }
-            execute(ctx, &planned, &AwsSteps(aws), dry_run, verbose).await
+            let export = exported::binding(spec, target, &role_facts, &planned, None);
+            let (mut report, error) =
+                execute(ctx, &planned, &AwsSteps(aws), dry_run, verbose).await;
+            report.export = Some(export);
+            (report, error)
         }
         Clients::Binding(aws, kube) => {
-            let role = facts::gather_role(spec, &role_name, aws).await?;
+            let role_facts = facts::gather_role(spec, &role_name, aws).await?;
             // The role's plan first: a spec that cannot be planned fails before the cluster is read.
-            let role = plan_role(spec, target, &role)?;
+            let role = plan_role(spec, target, &role_facts)?;
             let service_account = facts::gather_service_account(spec, kube).await?;
+            let export = exported::binding(
+                spec,
+                target,
+                &role_facts,
+                &role,
+                Some(service_account.namespace_exists),
+            );
             let planned = plan_binding(spec, role, &service_account);
             if dry_run && !verbose && ctx.output() == OutputFormat::Table {
                 print(&planned.plan.render(true));
             }
-            execute(ctx, &planned, &Live { aws, kube }, dry_run, verbose).await
+            let (mut report, error) =
+                execute(ctx, &planned, &Live { aws, kube }, dry_run, verbose).await;
+            report.export = Some(export);
+            (report, error)
         }
     })
 }
@@ -224,6 +301,7 @@ where
         result: "planned",
         error: None,
         plan: Some(planned.plan.clone().widen()),
+        export: None,
     };
     if dry_run {
         if table && verbose {
@@ -240,6 +318,10 @@ where
         return (report, None);
     }
     if table && verbose {
+        // Warnings (lint findings above all) come before anything is applied.
+        for w in &planned.plan.warnings {
+            warn(w);
+        }
         print(&format!("Applying plan for {}:\n", planned.plan.subject));
     }
     let applied = planned
@@ -261,9 +343,6 @@ where
             if table && verbose {
                 for ok in &planned.plan.up_to_date {
                     print(&format!("  = up to date: {ok}\n"));
-                }
-                for w in &planned.plan.warnings {
-                    warn(w);
                 }
                 print(&format!(
                     "{}/{} -> {}\n",

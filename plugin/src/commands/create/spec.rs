@@ -7,10 +7,13 @@ use irsa_policy::{
 };
 use serde_json::Value;
 
+use super::planner::Target;
+use super::INLINE_POLICY_NAME;
 use crate::commands::{validate_policy_arn, validate_role_arn};
 use crate::error::{Error, Result};
 use crate::kube::{is_dns_label, is_dns_subdomain};
 use crate::naming::{default_role_name, is_valid_role_name, is_valid_role_path};
+use crate::presets::{Placeholders, Preset};
 
 /// Everything one binding needs, from flags or from a cluster-config entry.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +36,25 @@ pub struct CreateSpec {
     /// Extra metadata for the service account (from a cluster config).
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
+    /// `--well-known-policy` / `wellKnownPolicies`.
+    pub well_known: Vec<&'static Preset>,
+    /// `create -f --prune`: detach and delete what the spec does not list.
+    pub prune: bool,
+}
+
+/// The policies a binding wants on its role, presets expanded for the target.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DesiredPolicies {
+    pub managed: Vec<String>,
+    /// `(policy name, document)`: `kubectl-irsa` for `--inline-policy`, `kubectl-irsa-<preset>` for presets.
+    pub inline: Vec<(String, Value)>,
+}
+
+/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when it cannot be read.
+pub fn partition_of(arn: &str) -> String {
+    arn.parse::<irsa_policy::Arn>()
+        .map(|a| a.partition)
+        .unwrap_or_else(|_| "aws".into())
 }
 
 impl CreateSpec {
@@ -97,6 +119,56 @@ impl CreateSpec {
             }
         }
         Ok(())
+    }
+
+    /// The managed policies and inline documents the role should have, in the order given.
+    pub fn desired_policies(&self, target: &Target) -> DesiredPolicies {
+        let values = Placeholders {
+            partition: partition_of(&target.provider.arn),
+            account: target.account.clone(),
+            region: target.region.clone(),
+            cluster: target.cluster_label.clone(),
+        };
+        let mut managed: Vec<String> = Vec::new();
+        let mut add = |arn: String| {
+            if !managed.contains(&arn) {
+                managed.push(arn);
+            }
+        };
+        for arn in &self.attach_policy_arns {
+            add(arn.clone());
+        }
+        for preset in &self.well_known {
+            for arn in preset.managed_arns(&values.partition) {
+                add(arn);
+            }
+        }
+        let mut inline = Vec::new();
+        if let Some(doc) = &self.inline_policy {
+            inline.push((INLINE_POLICY_NAME.to_string(), doc.clone()));
+        }
+        for preset in &self.well_known {
+            if let (Some(name), Some(doc)) =
+                (preset.inline_policy_name(), preset.inline_document(&values))
+            {
+                inline.push((name, doc));
+            }
+        }
+        DesiredPolicies { managed, inline }
+    }
+
+    /// The names of the inline policies the spec puts (what `facts` reads back).
+    pub fn inline_policy_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if self.inline_policy.is_some() {
+            names.push(INLINE_POLICY_NAME.to_string());
+        }
+        names.extend(
+            self.well_known
+                .iter()
+                .filter_map(|p| p.inline_policy_name()),
+        );
+        names
     }
 
     fn subject_pattern_full(&self, pattern: &str) -> String {

@@ -23,7 +23,7 @@ use crate::output::structured;
 use crate::plan::{Executor, Plan, PlanStep};
 
 /// What IAM has for the role `arn` names.
-async fn gather_role(aws: &Aws, arn: &str) -> Result<RoleFacts> {
+pub(crate) async fn gather_role(aws: &Aws, arn: &str) -> Result<RoleFacts> {
     let Some(name) = irsa_policy::role_name_from_arn(arn) else {
         return Ok(RoleFacts::NotARoleArn(arn.to_string()));
     };
@@ -55,7 +55,10 @@ async fn gather_role(aws: &Aws, arn: &str) -> Result<RoleFacts> {
 
 pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     let ns = ctx.namespace()?;
-    let name = args.name.clone();
+    if args.orphans {
+        return super::orphans::delete(ctx, &args).await;
+    }
+    let name = args.name.clone().unwrap_or_default();
     if !is_dns_subdomain(&name) {
         return Err(Error::usage(format!(
             "service account name {name:?} is not valid (lowercase letters, digits, '-' and '.')"
@@ -136,7 +139,7 @@ async fn show_or_apply<S: PlanStep + Serialize, E: Executor<S>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use irsa_policy::irsa_trust_statement;
+    use irsa_policy::{irsa_trust_policy, irsa_trust_statement};
     use serde_json::json;
 
     #[test]
@@ -147,7 +150,7 @@ mod tests {
         let trust = json!({"Version": "2012-10-17", "Statement": [mine.clone(), other.clone()]});
         let (m, o) = split_trust(&trust, "system:serviceaccount:ns:a");
         assert_eq!(m, vec![mine.clone()]);
-        assert_eq!(o, vec![other]);
+        assert_eq!(o, vec![other.clone()]);
         let single = json!({"Version": "2012-10-17", "Statement": mine});
         let (m, o) = split_trust(&single, "system:serviceaccount:ns:a");
         assert_eq!(m.len(), 1);
@@ -159,5 +162,25 @@ mod tests {
         );
         assert!(m.is_empty());
         assert_eq!(o.len(), 1);
+        // A shared role's merged statement (create --add-trust) loses only the subject.
+        let merged = kubectl_irsa_trust_merged(issuer);
+        let (m, o) = split_trust(&merged, "system:serviceaccount:ns:a");
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            o,
+            vec![other.clone()],
+            "the list of one becomes the statement b alone had"
+        );
+        let (m, o) = split_trust(&merged, "system:serviceaccount:ns:c");
+        assert!(m.is_empty(), "a subject it does not name changes nothing");
+        assert_eq!(o, crate::trust::statements(&merged));
+    }
+
+    fn kubectl_irsa_trust_merged(issuer: &str) -> serde_json::Value {
+        let a = irsa_trust_policy("1", issuer, "ns", "a", "sts.amazonaws.com", None);
+        crate::trust::add_statement(
+            &a,
+            &irsa_trust_statement("1", issuer, "ns", "b", "sts.amazonaws.com", None),
+        )
     }
 }

@@ -50,17 +50,53 @@ fn statement_subjects(statement: &Value) -> Vec<String> {
     subjects
 }
 
-/// Split a trust policy's statements into those that are only about `subject` and the rest.
+/// `statement` without `subject` in the `…:sub` lists that name it among others (a statement of a shared role,
+/// its subjects merged by `create --add-trust`); `None` when no list names it beside another subject.
+fn without_subject(statement: &Value, subject: &str) -> Option<Value> {
+    let mut trimmed = statement.clone();
+    let mut changed = false;
+    let blocks = trimmed.get_mut("Condition")?.as_object_mut()?;
+    for block in blocks.values_mut() {
+        let Some(block) = block.as_object_mut() else {
+            continue;
+        };
+        for (key, value) in block.iter_mut() {
+            let Value::Array(items) = value else { continue };
+            if !key.ends_with(":sub") || items.len() < 2 || !items.iter().any(|i| i == subject) {
+                continue;
+            }
+            items.retain(|i| i != subject);
+            if items.len() == 1 {
+                *value = items[0].clone();
+            }
+            changed = true;
+        }
+    }
+    changed.then_some(trimmed)
+}
+
+/// Split a trust policy's statements into those about `subject` and the statements to keep: a statement
+/// only about `subject` goes; one whose merged subject list names it among others is kept without it (the
+/// original is then in the first list too, so a caller sees that the trust changes).
 pub fn split_trust(trust: &Value, subject: &str) -> (Vec<Value>, Vec<Value>) {
     let statements = match trust.get("Statement") {
         Some(Value::Array(items)) => items.clone(),
         Some(single @ Value::Object(_)) => vec![single.clone()],
         _ => Vec::new(),
     };
-    statements.into_iter().partition(|st| {
-        let subs = statement_subjects(st);
-        !subs.is_empty() && subs.iter().all(|s| s == subject)
-    })
+    let (mut mine, mut others) = (Vec::new(), Vec::new());
+    for st in statements {
+        let subs = statement_subjects(&st);
+        if !subs.is_empty() && subs.iter().all(|s| s == subject) {
+            mine.push(st);
+        } else if let Some(trimmed) = without_subject(&st, subject) {
+            mine.push(st);
+            others.push(trimmed);
+        } else {
+            others.push(st);
+        }
+    }
+    (mine, others)
 }
 
 /// The service account's side: a managed one is deleted, any other only loses its annotation.

@@ -9,13 +9,13 @@ use serde_json::{json, Value};
 
 use super::facts::{RoleFacts, ServiceAccountFacts};
 use super::spec::CreateSpec;
-use super::INLINE_POLICY_NAME;
 use crate::aws::{NewRole, Provider, MANAGED_BY_TAG, MANAGED_BY_VALUE};
 use crate::commands::Issuer;
 use crate::error::{Error, Result};
 use crate::kube::{annotations, applied_keys, is_managed, keep_owned, labels};
 use crate::plan::{ClusterStep, IamStep, Plan, SaSnapshot, Step};
 
+mod policies;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +26,14 @@ pub struct Target {
     pub provider: Provider,
     pub account: String,
     pub cluster_label: String,
+    /// The AWS region in use (filled into presets).
+    pub region: String,
 }
+
+/// Tag on roles kubectl-irsa creates: the cluster label (what `list --orphans` groups roles by).
+pub const CLUSTER_TAG: &str = "kubectl-irsa/cluster";
+/// Tag on roles kubectl-irsa creates: the service account, `<namespace>/<name>`.
+pub const SERVICE_ACCOUNT_TAG: &str = "kubectl-irsa/service-account";
 
 /// A computed plan and the role it binds. `S` is [`IamStep`] for `--role-only`, [`Step`] for a binding.
 #[derive(Debug, Clone, Serialize)]
@@ -81,15 +88,19 @@ pub fn plan_role(
         ),
     };
 
-    let attached = match existing {
-        Some(role) => {
-            plan_existing_role(spec, target, role, &statement, &subject, &mut plan)?;
-            facts.attached.as_slice()
-        }
+    match existing {
+        Some(role) => plan_existing_role(spec, target, role, &statement, &subject, &mut plan)?,
         None => {
-            let mut tags = vec![(MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string())];
+            let mut tags = vec![
+                (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
+                (CLUSTER_TAG.to_string(), target.cluster_label.clone()),
+                (
+                    SERVICE_ACCOUNT_TAG.to_string(),
+                    format!("{}/{}", spec.namespace, spec.name),
+                ),
+            ];
             for (k, v) in &spec.tags {
-                if k != MANAGED_BY_TAG {
+                if !tags.iter().any(|(tk, _)| tk == k) {
                     tags.push((k.clone(), v.clone()));
                 }
             }
@@ -107,39 +118,9 @@ pub fn plan_role(
                     tags,
                 },
             });
-            &[]
-        }
-    };
-
-    let mut seen = Vec::new();
-    for arn in &spec.attach_policy_arns {
-        if seen.contains(arn) {
-            continue;
-        }
-        seen.push(arn.clone());
-        if attached.contains(arn) {
-            plan.ok(format!("policy {arn} is attached"));
-        } else {
-            plan.push(IamStep::AttachPolicy {
-                role: role_name.clone(),
-                policy_arn: arn.clone(),
-            });
         }
     }
-
-    if let Some(doc) = &spec.inline_policy {
-        let previous = existing.as_ref().and(facts.inline_policy.clone());
-        if previous.as_ref() == Some(doc) {
-            plan.ok(format!("inline policy {INLINE_POLICY_NAME} is as given"));
-        } else {
-            plan.push(IamStep::PutInlinePolicy {
-                role: role_name.clone(),
-                policy_name: INLINE_POLICY_NAME.into(),
-                document: doc.clone(),
-                previous,
-            });
-        }
-    }
+    policies::plan_policies(spec, target, facts, &role_name, &mut plan);
 
     Ok(Planned {
         namespace: spec.namespace.clone(),
@@ -187,14 +168,19 @@ fn plan_existing_role(
                     wanted: serde_json::to_string_pretty(statement).unwrap_or_default(),
                 });
             }
-            let mut trust = role.trust.clone();
-            match trust.get_mut("Statement") {
-                Some(Value::Array(statements)) => statements.push(statement.clone()),
-                Some(single @ Value::Object(_)) => {
-                    let first = single.take();
-                    *single = Value::Array(vec![first, statement.clone()]);
-                }
-                _ => trust = json!({ "Version": "2012-10-17", "Statement": [statement] }),
+            // One statement per provider, subjects merged, and refused before IAM would refuse it.
+            let trust = crate::trust::add_statement(&role.trust, statement);
+            let size = crate::trust::policy_size(&trust);
+            if size > crate::trust::TRUST_POLICY_QUOTA {
+                let providers = PolicyDocument::from_value(trust.clone())
+                    .map(|d| d.federated_principals().len())
+                    .unwrap_or(0);
+                return Err(Error::TrustTooLarge {
+                    role: role.name.clone(),
+                    size,
+                    quota: crate::trust::TRUST_POLICY_QUOTA,
+                    providers,
+                });
             }
             plan.push(IamStep::UpdateTrust {
                 role: role.name.clone(),

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::aws::Role;
+use crate::commands::create::INLINE_POLICY_NAME;
 
 const ACCOUNT: &str = "111122223333";
 const ISSUER: &str = "https://127.0.0.1:8443/id/ABC";
@@ -31,6 +32,7 @@ fn target() -> Target {
         },
         account: ACCOUNT.into(),
         cluster_label: "test-cluster".into(),
+        region: "us-east-1".into(),
     }
 }
 
@@ -152,7 +154,7 @@ fn a_second_run_is_up_to_date() {
     let role = RoleFacts {
         role: Some(role_trusting("shop", "reader", true)),
         attached: vec![POLICY.into()],
-        inline_policy: None,
+        ..Default::default()
     };
     let arn = role.role.as_ref().unwrap().arn.clone();
     let sa = service_account(
@@ -287,10 +289,22 @@ fn an_existing_role_that_does_not_trust_the_service_account_is_refused_without_a
     };
     assert_eq!(previous["Statement"].as_array().unwrap().len(), 1);
     let statements = trust["Statement"].as_array().unwrap();
-    assert_eq!(statements.len(), 2, "one statement added, the other kept");
-    assert!(statements[1]
-        .to_string()
-        .contains("system:serviceaccount:shop:other"));
+    // The same provider: the new subject joins its statement (one statement per provider).
+    assert_eq!(statements.len(), 1, "{trust:#}");
+    let subjects = statements[0]["Condition"]["StringEquals"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.ends_with(":sub"))
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    assert_eq!(
+        subjects,
+        json!([
+            "system:serviceaccount:shop:reader",
+            "system:serviceaccount:shop:other"
+        ])
+    );
     assert!(
         planned.plan.warnings[0].contains("not managed by kubectl-irsa"),
         "{:?}",
@@ -334,7 +348,8 @@ fn an_existing_role_converges_to_what_was_asked() {
     let role = RoleFacts {
         role: Some(role_trusting("shop", "reader", true)),
         attached: Vec::new(),
-        inline_policy: Some(Value::Null),
+        inline: BTreeMap::from([(INLINE_POLICY_NAME.to_string(), Value::Null)]),
+        ..Default::default()
     };
     let planned = plan_role(&spec, &target(), &role).unwrap();
     let json = serde_json::to_value(&planned.plan).unwrap();

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod fleet;
+
+pub use fleet::{DiffArgs, LintArgs, TrustCommand, TrustRemoveArgs};
+
 const ABOUT: &str = "Bind AWS IAM roles to Kubernetes service accounts (IRSA)";
 
 const LONG_ABOUT: &str = "\
@@ -38,7 +42,17 @@ Examples:
   # Every binding in the cluster with its status
   kubectl irsa list -A
 
-Exit status: 0 success, 1 failure, 2 usage error, 3 `describe` found problems.";
+  # Why can't this pod reach S3? Every link from annotation to permission, and a simulation
+  kubectl irsa describe pod/my-app-7d9f -n shop --action s3:GetObject --resource arn:aws:s3:::bucket/key
+
+  # Lint a policy offline (unknown actions, condition keys, resource shapes)
+  kubectl irsa lint policy.json
+
+  # What would `create -f` change? (exit 1 on drift)
+  kubectl irsa diff -f cluster.yaml
+
+Exit status: 0 success, 1 failure (and, for `diff`, drift), 2 usage error, 3 problems found (`describe`:
+a binding does not work; `lint`: warnings).";
 
 /// Top-level command line.
 #[derive(Debug, Parser)]
@@ -88,7 +102,26 @@ pub enum OutputFormat {
     #[default]
     Table,
     Json,
+    /// YAML; with `create --dry-run`, the Kubernetes manifest (like `kubectl create --dry-run -o yaml`)
     Yaml,
+    /// `create --dry-run` only: Terraform (aws_iam_role, aws_iam_role_policy_attachment,
+    /// kubernetes_service_account_v1)
+    Terraform,
+    /// `create --dry-run` only: a CloudFormation template
+    #[value(alias = "cfn")]
+    Cloudformation,
+    /// `create --dry-run` only: an eksctl ClusterConfig fragment (iam.serviceAccounts)
+    Eksctl,
+}
+
+impl OutputFormat {
+    /// The GitOps exports, which only `create --dry-run` prints.
+    pub fn is_export(self) -> bool {
+        matches!(
+            self,
+            OutputFormat::Terraform | OutputFormat::Cloudformation | OutputFormat::Eksctl
+        )
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +144,15 @@ pub enum Command {
     /// Manage the IAM OIDC provider for the cluster's service-account issuer
     #[command(subcommand)]
     Oidc(OidcCommand),
+    /// Lint IAM policy documents offline: unknown actions, condition keys and resource ARN shapes
+    #[command(after_help = fleet::LINT_EXAMPLES)]
+    Lint(LintArgs),
+    /// Show what `create -f` would change (policies, trust, tags, annotations); exit 1 on drift
+    #[command(after_help = fleet::DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Trust policies across roles: take a retired cluster out of every role that trusts it
+    #[command(subcommand)]
+    Trust(TrustCommand),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  source <(kubectl irsa completion bash)\n  kubectl irsa completion zsh > \"${fpath[1]}/_kubectl-irsa\""
@@ -133,8 +175,20 @@ Examples:
   # Only the role (no Kubernetes changes), print the plan first
   kubectl irsa create --name my-app --cluster my-cluster --role-only --dry-run
 
-  # Every iam.serviceAccounts entry of an eksctl ClusterConfig
-  kubectl irsa create -f cluster.yaml";
+  # Every iam.serviceAccounts entry of an eksctl ClusterConfig; --prune detaches what the file no longer lists
+  kubectl irsa create -f cluster.yaml
+  kubectl irsa create -f cluster.yaml --prune --dry-run
+
+  # An add-on's policy by name (namespace and name default to its Helm chart's)
+  kubectl irsa create --well-known-policy aws-load-balancer-controller --cluster my-cluster
+  kubectl irsa create --well-known-policy list
+
+  # One role for many clusters: each cluster adds its provider's statement (subjects merged, size checked)
+  kubectl irsa create --name my-app --attach-role-arn arn:aws:iam::111122223333:role/shared --add-trust
+
+  # GitOps: the same binding as Terraform, CloudFormation, an eksctl fragment or the ServiceAccount manifest
+  kubectl irsa create --name my-app -n shop --attach-policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess \\
+      --dry-run -o terraform";
 
 const ANNOTATE_EXAMPLES: &str = "\
 Examples:
@@ -145,17 +199,27 @@ const DESCRIBE_EXAMPLES: &str = "\
 Examples:
   kubectl irsa describe my-app -n shop
   kubectl irsa describe -A -o json
-  kubectl irsa describe my-app --show-policies";
+  kubectl irsa describe my-app --show-policies
+
+  # One pod, link by link: annotation, mutated spec, a token's claims (TokenRequest bound to the pod), the
+  # OIDC provider, the trust policy, the permissions; with --action, an offline simulation
+  kubectl irsa describe pod/my-app-7d9f -n shop
+  kubectl irsa describe pod/my-app-7d9f -n shop --action s3:GetObject --resource arn:aws:s3:::bucket/key";
 
 const LIST_EXAMPLES: &str = "\
 Examples:
   kubectl irsa list
-  kubectl irsa list -A -o yaml";
+  kubectl irsa list -A -o yaml
+  # Roles kubectl-irsa made for this cluster whose service account is gone, and service accounts whose role
+  # is missing or no longer trusts them
+  kubectl irsa list --orphans -A";
 
 const DELETE_EXAMPLES: &str = "\
 Examples:
   kubectl irsa delete --name my-app -n shop --dry-run
-  kubectl irsa delete --name my-app -n shop --keep-role";
+  kubectl irsa delete --name my-app -n shop --keep-role
+  # Every orphan `list --orphans` shows: plan first
+  kubectl irsa delete --orphans -A --dry-run";
 
 /// Where the cluster's OIDC issuer comes from.
 #[derive(Debug, Args, Clone, Default)]
@@ -170,8 +234,8 @@ pub struct IssuerArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// Service account name
-    #[arg(long, value_name = "SA", required_unless_present = "config_file")]
+    /// Service account name (default with --well-known-policy: the add-on's Helm chart default)
+    #[arg(long, value_name = "SA")]
     pub name: Option<String>,
     /// eksctl ClusterConfig file: create every iam.serviceAccounts entry
     #[arg(
@@ -179,7 +243,8 @@ pub struct CreateArgs {
         long = "config-file",
         value_name = "FILE",
         conflicts_with_all = ["name", "role_name", "attach_policy_arn", "inline_policy", "attach_role_arn",
-            "permissions_boundary", "role_path", "max_session_duration", "tags", "subject_pattern", "role_only"]
+            "permissions_boundary", "role_path", "max_session_duration", "tags", "subject_pattern", "role_only",
+            "well_known_policy"]
     )]
     pub config_file: Option<PathBuf>,
     #[command(flatten)]
@@ -193,12 +258,15 @@ pub struct CreateArgs {
     /// JSON policy document to put as the role's inline policy
     #[arg(long, value_name = "FILE")]
     pub inline_policy: Option<PathBuf>,
+    /// A well-known add-on policy (repeatable): eksctl's and the Terraform EKS module's; `list` shows them
+    #[arg(long, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub well_known_policy: Vec<String>,
     /// Use this existing role instead of creating one
     #[arg(
         long,
         value_name = "ARN",
         conflicts_with_all = ["role_name", "attach_policy_arn", "inline_policy", "permissions_boundary",
-            "role_path", "max_session_duration", "tags"]
+            "role_path", "max_session_duration", "tags", "well_known_policy"]
     )]
     pub attach_role_arn: Option<String>,
     /// Permissions boundary policy ARN for the role
@@ -231,6 +299,10 @@ pub struct CreateArgs {
     /// Print the plan (with the exact trust policy) and change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// With -f: detach managed policies and delete kubectl-irsa's inline policies the file no longer lists
+    /// (never without this flag)
+    #[arg(long, requires = "config_file")]
+    pub prune: bool,
     /// With -f: how many service accounts to create at once
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
@@ -283,6 +355,12 @@ pub struct DescribeArgs {
     /// Print the documents of attached and inline policies
     #[arg(long)]
     pub show_policies: bool,
+    /// Simulate this action against the role's policies and permissions boundary, offline (e.g. s3:GetObject)
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+    /// The resource ARN for --action (default "*")
+    #[arg(long, value_name = "ARN", requires = "action")]
+    pub resource: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +368,10 @@ pub struct ListArgs {
     /// All namespaces
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
+    /// Only orphans: kubectl-irsa's roles for this cluster whose service account is gone, and service
+    /// accounts whose role is missing or no longer trusts them
+    #[arg(long)]
+    pub orphans: bool,
     #[command(flatten)]
     pub issuer: IssuerArgs,
 }
@@ -297,8 +379,17 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// Service account name
-    #[arg(long, value_name = "SA")]
-    pub name: String,
+    #[arg(long, value_name = "SA", required_unless_present = "orphans")]
+    pub name: Option<String>,
+    /// Delete every orphan `list --orphans` finds: kubectl-irsa's roles without their service account, and
+    /// the role annotation of service accounts whose role is gone or no longer trusts them
+    #[arg(long, conflicts_with_all = ["name", "keep_role"])]
+    pub orphans: bool,
+    /// With --orphans: all namespaces
+    #[arg(short = 'A', long, requires = "orphans")]
+    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub issuer: IssuerArgs,
     /// Keep the IAM role (only unbind the service account)
     #[arg(long)]
     pub keep_role: bool,

@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 
 use crate::error::{Error, Result};
 
+mod pods;
+
 /// Field manager for server-side apply.
 pub const FIELD_MANAGER: &str = "kubectl-irsa";
 /// Value of the managed-by label on what the plugin creates.
