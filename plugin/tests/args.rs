@@ -41,10 +41,7 @@ fn clap_rejects_bad_combinations() {
             &["create", "--name", "a", "-o", "terraform"],
             "add --dry-run",
         ),
-        (
-            &["create", "--name", "a", "--prune"],
-            "it needs -f FILE",
-        ),
+        (&["create", "--name", "a", "--prune"], "it needs -f FILE"),
         (&["lint"], "<FILE>"),
         (&["diff"], "--config-file <FILE>"),
         (&["trust", "remove"], "--cluster <NAME>"),

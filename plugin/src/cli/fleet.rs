@@ -25,7 +25,8 @@ Examples:
   kubectl irsa diff -f cluster.yaml -o json
 
 Plans every iam.serviceAccounts entry as `create -f --prune` would and prints the steps: + attach, - detach
-(applied only by `create -f --prune`), ~ trust, tags, annotations. Changes nothing.
+(applied only by `create -f --prune`), ~ trust, tags, annotations. A service account bound to another role
+counts as drift (`create -f` rebinds it only with --override-existing-serviceaccounts). Changes nothing.
 
 Exit status: 0 in sync, 1 drift (or a failure, which the message names), 2 usage error.";
 

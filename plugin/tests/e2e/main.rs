@@ -11,6 +11,7 @@ mod cli;
 mod create;
 mod delete;
 mod describe;
+mod drift;
 mod existing;
 mod fleet_trust;
 mod oidc;

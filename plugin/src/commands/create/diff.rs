@@ -112,7 +112,8 @@ pub async fn run(ctx: Ctx, args: DiffArgs) -> Result<()> {
         audience: args.audience.clone(),
         subject_pattern: None,
         role_only: false,
-        override_existing_serviceaccounts: false,
+        // A service account bound to another role is drift too: the file says which role it should have.
+        override_existing_serviceaccounts: true,
         add_trust: false,
         dry_run: true,
         prune: true,
