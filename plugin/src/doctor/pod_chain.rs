@@ -43,10 +43,10 @@ fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
     })
 }
 
-/// How the pod gets credentials. IRSA is checked link by link; Pod Identity is recognised and, until the
-/// emulator serves pod-identity associations, reported as not checked: adding it means gathering the
-/// association (EKS ListPodIdentityAssociations) and checking trust `Service: pods.eks.amazonaws.com` in a
-/// `pod_identity_links` beside [`diagnose_pod`]'s IRSA links.
+/// How the pod gets credentials. IRSA is checked link by link. Pod Identity is recognised and reported as not
+/// checked: the emulator serves its associations and eks-auth now, but the plugin does not make Pod Identity
+/// bindings yet; checking that chain means gathering the association (EKS ListPodIdentityAssociations) and
+/// judging the trust `Service: pods.eks.amazonaws.com` in a `pod_identity_links` beside [`diagnose_pod`]'s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Binding {

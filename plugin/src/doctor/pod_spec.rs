@@ -6,8 +6,8 @@ use irsa_names::{ENV_ROLE_ARN, ENV_TOKEN_FILE, SKIP_CONTAINERS_ANNOTATION, TOKEN
 use k8s_openapi::api::core::v1::Pod;
 use serde::Serialize;
 
-/// Pod Identity's credential env (aws/eks-pod-identity-agent). When the emulator and plugin gain Pod
-/// Identity, a pod with it is checked along that chain instead (see [`super::pod_chain::Binding`]).
+/// Pod Identity's credential env (aws/eks-pod-identity-agent): a pod with it and no IRSA token volume is
+/// reported as a Pod Identity binding (see [`super::pod_chain::Binding`]).
 pub const POD_IDENTITY_ENV: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

@@ -11,6 +11,7 @@ mod cli;
 mod create;
 mod delete;
 mod describe;
+mod describe_pod;
 mod drift;
 mod existing;
 mod fleet_trust;
