@@ -14,6 +14,7 @@ mod describe;
 mod describe_pod;
 mod drift;
 mod existing;
+mod export;
 mod fleet_trust;
 mod oidc;
 mod presets;
