@@ -17,6 +17,7 @@ mod existing;
 mod export;
 mod fleet_trust;
 mod oidc;
+mod orphans;
 mod presets;
 mod rollback;
 
