@@ -207,3 +207,78 @@ fn each_broken_link_of_a_real_pod_is_named() {
     let misuse = env.run(&["describe", "app", "-n", ns, "--action", "s3:GetObject"]);
     assert_eq!(misuse.code, 2, "{misuse}");
 }
+
+#[test]
+fn the_simulation_weighs_an_explicit_deny_and_the_permissions_boundary() {
+    let Some((env, _guard)) = env() else { return };
+    let ns = "podbound";
+    let get = env.create_policy("podbound-get", "s3:GetObject");
+    let list = env.create_policy("podbound-list", "s3:ListBucket");
+    let boundary = env.create_policy("podbound-boundary", "s3:Get*");
+    let deny = env.dir.path().join("podbound-deny.json");
+    std::fs::write(
+        &deny,
+        json!({"Version": "2012-10-17", "Statement": [{"Sid": "NoSecrets", "Effect": "Deny",
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/secret/*"}]})
+        .to_string(),
+    )
+    .unwrap();
+    env.ok(&[
+        "create",
+        "--name",
+        "app",
+        "-n",
+        ns,
+        "--attach-policy-arn",
+        &get,
+        "--attach-policy-arn",
+        &list,
+        "--inline-policy",
+        deny.to_str().unwrap(),
+        "--permissions-boundary",
+        &boundary,
+    ]);
+    let arn = crate::role_arn(env, &crate::default_role(ns, "app"));
+    apply_pod(env, ns, "app-1", "app", &arn, "sts.amazonaws.com", 3600);
+    let simulate = |action: &str, resource: &str| {
+        env.run(&[
+            "describe",
+            "pod/app-1",
+            "-n",
+            ns,
+            "--action",
+            action,
+            "--resource",
+            resource,
+            "-o",
+            "json",
+        ])
+    };
+
+    let allowed = simulate("s3:GetObject", "arn:aws:s3:::bucket/key");
+    assert_eq!(allowed.code, 0, "{allowed}");
+    let s = &allowed.json()["simulation"];
+    assert_eq!(s["decision"], "allowed", "{s:#}");
+    assert_eq!(
+        s["deciding"],
+        json!([
+            format!("{get} statement 0"),
+            format!("permissions boundary {boundary} statement 0")
+        ]),
+        "both the policy and the boundary allow it"
+    );
+
+    let denied = simulate("s3:GetObject", "arn:aws:s3:::bucket/secret/k");
+    assert_eq!(denied.code, 3, "{denied}");
+    let s = &denied.json()["simulation"];
+    assert_eq!(s["decision"], "explicit deny", "{s:#}");
+    assert_eq!(
+        s["deciding"],
+        json!(["inline kubectl-irsa statement 0 (Sid \"NoSecrets\")"])
+    );
+
+    let capped = simulate("s3:ListBucket", "arn:aws:s3:::bucket");
+    assert_eq!(capped.code, 3, "{capped}");
+    let s = &capped.json()["simulation"];
+    assert_eq!(s["decision"], "denied by the permissions boundary", "{s:#}");
+}
