@@ -214,3 +214,55 @@ fn trust_remove_takes_a_retired_cluster_out_of_every_role() {
         "idempotent: {again}"
     );
 }
+
+#[test]
+fn trust_remove_by_cluster_name_reads_the_issuer_from_eks() {
+    let Some((env, _guard)) = env() else { return };
+    let _cleanup = Cleanup {
+        env,
+        roles: &["fleet-retire-eks"],
+    };
+    let retired = env.block_on(crate::common::create_cluster(
+        &env.emulator,
+        "fleet-retired",
+    ));
+    env.ok(&["oidc", "associate", "--cluster", "fleet-retired"]);
+    let arn = shared_role(env, "fleet-retire-eks");
+    assert_eq!(add_trust(env, &arn, &retired.issuer, "app").code, 0);
+    let retired_arn = provider_arn(env.account(), &retired.issuer);
+    assert!(role(env, "fleet-retire-eks")
+        .unwrap()
+        .trust
+        .to_string()
+        .contains(&retired_arn));
+
+    let plan = env
+        .run(&[
+            "trust",
+            "remove",
+            "--cluster",
+            "fleet-retired",
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .json();
+    assert_eq!(plan["steps"].as_array().map(Vec::len), Some(1), "{plan:#}");
+    let applied = env.run(&[
+        "trust",
+        "remove",
+        "--cluster",
+        "fleet-retired",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(applied.code, 0, "{applied}");
+    let json = applied.json();
+    assert_eq!(json["provider"], retired_arn.as_str());
+    assert_eq!(json["changed"], 1);
+    let trust = role(env, "fleet-retire-eks").unwrap().trust;
+    assert!(!trust.to_string().contains(&retired_arn), "{trust:#}");
+    let unknown = env.run(&["trust", "remove", "--cluster", "no-such-cluster"]);
+    assert_eq!(unknown.code, 1, "{unknown}");
+    assert!(unknown.stderr.contains("no-such-cluster"), "{unknown}");
+}
