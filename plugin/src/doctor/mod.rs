@@ -7,6 +7,7 @@
 
 mod checks;
 pub mod pod_chain;
+mod pod_links;
 pub mod pod_spec;
 mod pods;
 mod render;
