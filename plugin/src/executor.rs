@@ -6,13 +6,18 @@ use std::collections::BTreeMap;
 use crate::aws::{Aws, NewRole};
 use crate::error::{Error, Result};
 use crate::kube::Kube;
-use crate::plan::{ClusterStep, Executor, IamStep, Outcome, SaSnapshot, Step};
+use crate::plan::{
+    association_id_of, ClusterStep, EksStep, Executor, IamStep, Outcome, SaSnapshot, Step,
+};
 
 /// Applies [`IamStep`]s with the AWS client.
 pub struct AwsSteps<'a>(pub &'a Aws);
 
 /// Applies [`ClusterStep`]s with the Kubernetes client.
 pub struct KubeSteps<'a>(pub &'a Kube);
+
+/// Applies [`EksStep`]s with the AWS client.
+pub struct EksSteps<'a>(pub &'a Aws);
 
 /// Applies plans that touch both: IAM steps with AWS, cluster steps with Kubernetes.
 pub struct Live<'a> {
@@ -45,6 +50,7 @@ impl Executor<Step> for Live<'_> {
         match step {
             Step::Iam(step) => AwsSteps(self.aws).apply(step).await,
             Step::Cluster(step) => KubeSteps(self.kube).apply(step).await,
+            Step::Eks(step) => EksSteps(self.aws).apply(step).await,
         }
     }
 
@@ -52,6 +58,75 @@ impl Executor<Step> for Live<'_> {
         match step {
             Step::Iam(step) => AwsSteps(self.aws).undo(step, outcome).await,
             Step::Cluster(step) => KubeSteps(self.kube).undo(step, outcome).await,
+            Step::Eks(step) => EksSteps(self.aws).undo(step, outcome).await,
+        }
+    }
+}
+
+impl Executor<EksStep> for EksSteps<'_> {
+    async fn apply(&self, step: &EksStep) -> Result<Outcome> {
+        match step {
+            EksStep::CreatePodIdentityAssociation {
+                cluster,
+                namespace,
+                service_account,
+                role_arn,
+                tags,
+            } => {
+                let created = self
+                    .0
+                    .create_pod_identity_association(
+                        cluster,
+                        namespace,
+                        service_account,
+                        role_arn,
+                        tags,
+                    )
+                    .await?;
+                Ok(Outcome::created(created.arn))
+            }
+            EksStep::DeletePodIdentityAssociation {
+                cluster,
+                association_id,
+                ..
+            } => {
+                self.0
+                    .delete_pod_identity_association(cluster, association_id)
+                    .await?;
+                Ok(Outcome::changed())
+            }
+        }
+    }
+
+    async fn undo(&self, step: &EksStep, outcome: &Outcome) -> Result<()> {
+        match step {
+            EksStep::CreatePodIdentityAssociation { cluster, .. } => {
+                let Some(id) = outcome.arn.as_deref().and_then(association_id_of) else {
+                    return Err(Error::Conflict(format!(
+                        "the association made in cluster {cluster} has no id to delete it by"
+                    )));
+                };
+                self.0.delete_pod_identity_association(cluster, id).await
+            }
+            EksStep::DeletePodIdentityAssociation {
+                cluster,
+                namespace,
+                service_account,
+                role_arn,
+                tags,
+                ..
+            } => {
+                self.0
+                    .create_pod_identity_association(
+                        cluster,
+                        namespace,
+                        service_account,
+                        role_arn,
+                        tags,
+                    )
+                    .await?;
+                Ok(())
+            }
         }
     }
 }

@@ -51,6 +51,41 @@ fn clap_rejects_bad_combinations() {
         ),
         (&["list", "-o", "terraform"], "create --dry-run"),
         (
+            &["create", "--name", "a", "--pod-identity"],
+            "--cluster <NAME>",
+        ),
+        (
+            &[
+                "create",
+                "--name",
+                "a",
+                "--pod-identity",
+                "--cluster",
+                "c",
+                "--subject-pattern",
+                "a*",
+            ],
+            "cannot be used with",
+        ),
+        (&["migrate", "--name", "a"], "--to <KIND>"),
+        (
+            &["migrate", "--to", "irsa", "--name", "a"],
+            "migrate needs --cluster NAME",
+        ),
+        (
+            &[
+                "migrate",
+                "--to",
+                "irsa",
+                "--name",
+                "a",
+                "--cluster",
+                "c",
+                "--remove-oidc-trust",
+            ],
+            "--remove-oidc-trust is for --to pod-identity",
+        ),
+        (
             &["delete", "--orphans", "--name", "a"],
             "cannot be used with",
         ),
@@ -392,6 +427,7 @@ fn version_help_and_completion() {
         vec!["delete", "--help"],
         vec!["oidc", "associate", "--help"],
         vec!["oidc", "show", "--help"],
+        vec!["migrate", "--help"],
     ] {
         plugin(home.path())
             .args(&args)

@@ -6,6 +6,7 @@
 //! with the platform's roots plus that bundle, so the emulator's (or a corporate proxy's) CA is trusted.
 
 mod listing;
+mod pod_identity;
 mod providers;
 mod roles;
 
@@ -199,6 +200,7 @@ where
 }
 
 pub use listing::ListedRole;
+pub use pod_identity::Association;
 pub use providers::Provider;
 pub use roles::{NewRole, Role};
 

@@ -32,6 +32,14 @@ Examples:
   # One role for many clusters: each cluster adds its provider's statement (subjects merged, size checked)
   kubectl irsa create --name my-app --attach-role-arn arn:aws:iam::111122223333:role/shared --add-trust
 
+  # EKS Pod Identity: a role trusting pods.eks.amazonaws.com, its policies, the association (no annotation;
+  # the service account is created when missing); plan first, re-runs say up to date
+  kubectl irsa create --pod-identity --name my-app -n shop --cluster my-cluster \\
+      --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --dry-run
+  # ... or an existing role, adding the pods.eks.amazonaws.com statement to its trust
+  kubectl irsa create --pod-identity --name my-app --cluster my-cluster \\
+      --attach-role-arn arn:aws:iam::111122223333:role/shared --add-trust
+
   # GitOps: the same binding as Terraform, CloudFormation, an eksctl fragment or the ServiceAccount manifest
   kubectl irsa create --name my-app -n shop --attach-policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess \\
       --dry-run -o terraform";
@@ -94,6 +102,15 @@ pub struct CreateArgs {
     /// Only create the IAM role; do not touch Kubernetes
     #[arg(long)]
     pub role_only: bool,
+    /// Bind with EKS Pod Identity instead of IRSA: the role trusts Service pods.eks.amazonaws.com
+    /// (sts:AssumeRole, sts:TagSession) and an EKS Pod Identity association binds it to the service account,
+    /// which gets no annotation. Needs --cluster (the EKS cluster's name)
+    #[arg(
+        long,
+        requires = "cluster",
+        conflicts_with_all = ["config_file", "oidc_issuer", "subject_pattern", "role_only"]
+    )]
+    pub pod_identity: bool,
     /// Re-annotate a service account that is already bound to another role
     #[arg(long, conflicts_with = "role_only")]
     pub override_existing_serviceaccounts: bool,

@@ -7,9 +7,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod create;
 mod fleet;
+mod migrate;
 
 pub use create::CreateArgs;
 pub use fleet::{DiffArgs, LintArgs, TrustCommand, TrustRemoveArgs};
+pub use migrate::{MigrateArgs, MigrateTo};
 
 const ABOUT: &str = "Bind AWS IAM roles to Kubernetes service accounts (IRSA)";
 
@@ -46,6 +48,10 @@ Examples:
 
   # Why can't this pod reach S3? Every link from annotation to permission, and a simulation
   kubectl irsa describe pod/my-app-7d9f -n shop --action s3:GetObject --resource arn:aws:s3:::bucket/key
+
+  # EKS Pod Identity instead of IRSA, and moving between the two safely
+  kubectl irsa create --pod-identity --name my-app -n shop --cluster my-cluster --attach-policy-arn <arn>
+  kubectl irsa migrate --to pod-identity --name my-app -n shop --cluster my-cluster --dry-run
 
   # Lint a policy offline (unknown actions, condition keys, resource shapes)
   kubectl irsa lint policy.json
@@ -134,15 +140,18 @@ pub enum Command {
     /// Annotate an existing service account with an existing role, after checking the role trusts it
     #[command(after_help = ANNOTATE_EXAMPLES)]
     Annotate(AnnotateArgs),
-    /// Diagnose IRSA bindings: annotation, role, OIDC provider, trust policy, policies, pods
+    /// Diagnose IRSA and EKS Pod Identity bindings: annotation or association, role, trust, policies, pods
     #[command(after_help = DESCRIBE_EXAMPLES)]
     Describe(DescribeArgs),
-    /// List service accounts bound to IAM roles, with their status
+    /// List service accounts bound to IAM roles (IRSA and EKS Pod Identity), with their status
     #[command(after_help = LIST_EXAMPLES)]
     List(ListArgs),
     /// Remove a binding: the role (if kubectl-irsa manages it) and the service account or its annotation
     #[command(after_help = DELETE_EXAMPLES)]
     Delete(DeleteArgs),
+    /// Move service accounts between IRSA and EKS Pod Identity: plan first, safe order, pods to restart
+    #[command(long_about = migrate::MIGRATE_ABOUT, after_help = migrate::MIGRATE_EXAMPLES)]
+    Migrate(MigrateArgs),
     /// Manage the IAM OIDC provider for the cluster's service-account issuer
     #[command(subcommand)]
     Oidc(OidcCommand),
@@ -173,6 +182,10 @@ Examples:
   kubectl irsa describe -A -o json
   kubectl irsa describe my-app --show-policies
 
+  # EKS Pod Identity bindings too (--cluster, or an EKS kubeconfig context): the association and its role, the
+  # trust for pods.eks.amazonaws.com, the agent DaemonSet, the pods' env, SDK versions, an IRSA annotation beside it
+  kubectl irsa describe my-app -n shop --cluster my-cluster
+
   # One pod, link by link: annotation, mutated spec, a token's claims (TokenRequest bound to the pod), the
   # OIDC provider, the trust policy, the permissions; with --action, an offline simulation
   kubectl irsa describe pod/my-app-7d9f -n shop
@@ -182,6 +195,8 @@ const LIST_EXAMPLES: &str = "\
 Examples:
   kubectl irsa list
   kubectl irsa list -A -o yaml
+  # IRSA and EKS Pod Identity bindings (KIND column); associations need --cluster or an EKS context
+  kubectl irsa list -A --cluster my-cluster
   # Roles kubectl-irsa made for this cluster whose service account is gone, and service accounts whose role
   # is missing or no longer trusts them
   kubectl irsa list --orphans -A";
@@ -190,6 +205,8 @@ const DELETE_EXAMPLES: &str = "\
 Examples:
   kubectl irsa delete --name my-app -n shop --dry-run
   kubectl irsa delete --name my-app -n shop --keep-role
+  # A Pod Identity binding: the association, the service account if kubectl-irsa made it, the role if it did
+  kubectl irsa delete --name my-app -n shop --cluster my-cluster --dry-run
   # Every orphan `list --orphans` shows: plan first
   kubectl irsa delete --orphans -A --dry-run";
 

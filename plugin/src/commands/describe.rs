@@ -163,21 +163,47 @@ pub async fn diagnose_selection(
     show_policies: bool,
 ) -> Result<Vec<Diagnosis>> {
     let kube = ctx.kube().await?;
+    // Pod Identity bindings, when the EKS cluster is known (--cluster, or an EKS context).
+    let (pi_ns, pi_name) = match &selection {
+        Selection::One { namespace, name } => (Some(namespace.as_str()), Some(name.as_str())),
+        Selection::Namespace(ns) => (Some(ns.as_str()), None),
+        Selection::All => (None, None),
+    };
+    let associations = match ctx.eks_cluster(issuer_args) {
+        Some(cluster) => {
+            super::describe_pod_identity::associations(ctx, &cluster, pi_ns, pi_name).await?
+        }
+        None => Vec::new(),
+    };
+    let pod_identity = super::describe_pod_identity::diagnoses(ctx, &associations, pi_ns).await?;
+    // A service account bound only through Pod Identity is not an IRSA binding missing its annotation.
+    let irsa_candidate = |sa: &ServiceAccount| {
+        let bound_by_association = associations.iter().any(|a| {
+            Some(&a.namespace) == sa.metadata.namespace.as_ref()
+                && Some(&a.service_account) == sa.metadata.name.as_ref()
+        });
+        let a = annotations(&sa.metadata);
+        let annotated =
+            a.contains_key(ROLE_ARN_ANNOTATION) || a.keys().any(|k| looks_like_role_arn_key(k));
+        is_candidate(sa) && (annotated || !bound_by_association)
+    };
     let (accounts, pod_ns): (Vec<ServiceAccount>, Option<String>) = match &selection {
-        Selection::One { namespace, name } => {
-            let sa = kube.get_service_account(namespace, name).await?.ok_or_else(|| {
-                Error::NotFound(format!(
+        Selection::One { namespace, name } => match kube.get_service_account(namespace, name).await? {
+            Some(sa) if pod_identity.is_empty() || irsa_candidate(&sa) => (vec![sa], Some(namespace.clone())),
+            Some(_) => (Vec::new(), Some(namespace.clone())),
+            None if !pod_identity.is_empty() => (Vec::new(), Some(namespace.clone())),
+            None => {
+                return Err(Error::NotFound(format!(
                     "service account {namespace}/{name} not found (kubectl get serviceaccounts -n {namespace}); \
                      create a binding with: kubectl irsa create --name {name} -n {namespace}"
-                ))
-            })?;
-            (vec![sa], Some(namespace.clone()))
-        }
+                )))
+            }
+        },
         Selection::Namespace(ns) => (
             kube.list_service_accounts(Some(ns))
                 .await?
                 .into_iter()
-                .filter(is_candidate)
+                .filter(irsa_candidate)
                 .collect(),
             Some(ns.clone()),
         ),
@@ -185,13 +211,13 @@ pub async fn diagnose_selection(
             kube.list_service_accounts(None)
                 .await?
                 .into_iter()
-                .filter(is_candidate)
+                .filter(irsa_candidate)
                 .collect(),
             None,
         ),
     };
     if accounts.is_empty() {
-        return Ok(Vec::new());
+        return Ok(pod_identity);
     }
 
     let issuer = ctx
@@ -271,7 +297,10 @@ pub async fn diagnose_selection(
         .buffered(CONCURRENCY)
         .collect()
         .await;
-    diagnoses.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    diagnoses.extend(pod_identity);
+    diagnoses.sort_by(|a, b| {
+        (&a.namespace, &a.name, a.kind.label()).cmp(&(&b.namespace, &b.name, b.kind.label()))
+    });
     Ok(diagnoses)
 }
 

@@ -4,12 +4,14 @@
 
 use std::time::Duration;
 
-use irsa_names::{AUDIENCE_ANNOTATION, STS_AUDIENCE};
+use irsa_names::{AUDIENCE_ANNOTATION, POD_IDENTITY_AUDIENCE, STS_AUDIENCE};
 
 use super::describe::{documents, role_facts};
 use super::{print, Ctx};
-use crate::cli::DescribeArgs;
+use crate::cli::{DescribeArgs, IssuerArgs};
 use crate::doctor::pod_chain::{diagnose_pod, render_pod, Claims, PodChainFacts};
+use crate::doctor::pod_identity::{AgentFacts, AGENT_DAEMONSET, AGENT_NAMESPACE};
+use crate::doctor::pod_identity_chain::PodIdentityChainFacts;
 use crate::doctor::pod_spec::PodSpecFacts;
 use crate::doctor::{ProviderFacts, RoleFacts, Verdict};
 use crate::error::{Error, Result};
@@ -31,6 +33,12 @@ pub async fn run(ctx: &Ctx, pod_name: &str, args: &DescribeArgs) -> Result<()> {
     let sa = kube
         .get_service_account(&namespace, &spec.service_account)
         .await?;
+    // Pod Identity's env and no IRSA token volume: the agent's chain (the SDKs prefer IRSA when both are there).
+    let pod_identity = if spec.containers.iter().any(|c| c.pod_identity) && spec.volume.is_none() {
+        Some(pod_identity_facts(ctx, &args.issuer, &namespace, &spec, &pod).await?)
+    } else {
+        None
+    };
     let sa_annotations = sa.as_ref().map(|sa| annotations(&sa.metadata));
     let wanted_audience = sa_annotations
         .as_ref()
@@ -120,6 +128,7 @@ pub async fn run(ctx: &Ctx, pod_name: &str, args: &DescribeArgs) -> Result<()> {
             .action
             .clone()
             .map(|a| (a, args.resource.clone().unwrap_or_else(|| "*".into()))),
+        pod_identity,
     };
     let diagnosis = diagnose_pod(&facts);
     match structured(ctx.output(), &diagnosis)? {
@@ -135,4 +144,80 @@ pub async fn run(ctx: &Ctx, pod_name: &str, args: &DescribeArgs) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The Pod Identity chain's facts: the association for the pod's service account, a token bound to the pod
+/// with the Pod Identity audience, the association's role with its documents, the agent DaemonSet.
+async fn pod_identity_facts(
+    ctx: &Ctx,
+    issuer_args: &IssuerArgs,
+    namespace: &str,
+    spec: &PodSpecFacts,
+    pod: &k8s_openapi::api::core::v1::Pod,
+) -> Result<PodIdentityChainFacts> {
+    let kube = ctx.kube().await?;
+    let sa = spec.service_account.as_str();
+    let expiration = spec
+        .pod_identity_spec
+        .volume
+        .as_ref()
+        .and_then(|v| v.expiration_seconds)
+        .unwrap_or(DEFAULT_EXPIRATION);
+    let token = kube
+        .pod_token_claims(namespace, sa, pod, POD_IDENTITY_AUDIENCE, expiration)
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|v| serde_json::from_value::<Claims>(v).map_err(|e| e.to_string()));
+    let agent = match kube
+        .daemonset_status(AGENT_NAMESPACE, AGENT_DAEMONSET)
+        .await
+    {
+        Ok(Some((desired, ready))) => AgentFacts::Found { desired, ready },
+        Ok(None) => AgentFacts::Missing,
+        Err(e) => AgentFacts::Error(e.to_string()),
+    };
+    let cluster = ctx.eks_cluster(issuer_args).ok_or_else(|| {
+        "the EKS cluster is not known: give --cluster NAME (associations live in an EKS cluster)".to_string()
+    });
+    let mut facts = PodIdentityChainFacts {
+        cluster: cluster.clone(),
+        association: Err("not looked up".into()),
+        issuer: Err("not looked up".into()),
+        token,
+        role: RoleFacts::NotChecked,
+        documents: Vec::new(),
+        boundary: None,
+        agent,
+    };
+    let (Ok(cluster), Ok(aws)) = (cluster, ctx.aws().await) else {
+        return Ok(facts);
+    };
+    facts.issuer = aws
+        .cluster_issuer(&cluster)
+        .await
+        .map_err(|e| e.to_string());
+    facts.association = aws
+        .pod_identity_associations(&cluster, Some(namespace), Some(sa))
+        .await
+        .map(|found| found.into_iter().next())
+        .map_err(|e| e.to_string());
+    let Ok(Some(association)) = &facts.association else {
+        return Ok(facts);
+    };
+    if let Some(name) = irsa_policy::role_name_from_arn(&association.role_arn) {
+        facts.role = role_facts(aws, &name).await;
+        facts.documents = documents(aws, &facts.role)
+            .await
+            .into_iter()
+            .filter(|(name, _)| name != "trust policy")
+            .collect();
+        if let RoleFacts::Found { role: r, .. } = &facts.role {
+            if let Some(b) = &r.permissions_boundary {
+                if let Ok(doc) = aws.managed_policy_document(b).await {
+                    facts.boundary = Some((b.clone(), doc));
+                }
+            }
+        }
+    }
+    Ok(facts)
 }

@@ -1,4 +1,5 @@
-//! `kubectl irsa list`: every bound service account with its role and status (OK or the first problem).
+//! `kubectl irsa list`: every bound service account with its kind (IRSA annotation or EKS Pod Identity
+//! association), role and status (OK or the first problem).
 
 use serde::Serialize;
 
@@ -13,6 +14,8 @@ use crate::output::{structured, table};
 struct Row {
     namespace: String,
     name: String,
+    /// `irsa` or `pod-identity`.
+    kind: &'static str,
     role_arn: Option<String>,
     status: String,
 }
@@ -32,6 +35,7 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
         .map(|d| Row {
             namespace: d.namespace.clone(),
             name: d.name.clone(),
+            kind: d.kind.label(),
             role_arn: d.role_arn.clone(),
             status: d.status(),
         })
@@ -39,7 +43,10 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
     match structured(ctx.output(), &rows)? {
         Some(text) => print(&text),
         None if rows.is_empty() => {
-            eprintln!("No service accounts with an IRSA binding found.");
+            eprintln!(
+                "No service accounts with an IRSA or EKS Pod Identity binding found (Pod Identity needs --cluster, \
+                 or an EKS kubeconfig context)."
+            );
         }
         None => {
             let cells: Vec<Vec<String>> = rows
@@ -48,12 +55,16 @@ pub async fn run(ctx: &Ctx, args: ListArgs) -> Result<()> {
                     vec![
                         r.namespace.clone(),
                         r.name.clone(),
+                        r.kind.to_string(),
                         r.role_arn.clone().unwrap_or_else(|| "<none>".into()),
                         r.status.clone(),
                     ]
                 })
                 .collect();
-            print(&table(&["NAMESPACE", "NAME", "ROLE-ARN", "STATUS"], &cells));
+            print(&table(
+                &["NAMESPACE", "NAME", "KIND", "ROLE-ARN", "STATUS"],
+                &cells,
+            ));
         }
     }
     Ok(())

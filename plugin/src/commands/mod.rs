@@ -6,8 +6,10 @@ pub mod create;
 pub mod delete;
 pub mod describe;
 pub mod describe_pod;
+pub mod describe_pod_identity;
 pub mod lint;
 pub mod list;
+pub mod migrate;
 pub mod oidc;
 pub mod orphans;
 pub mod trust;
@@ -110,6 +112,22 @@ impl Ctx {
     /// The kubeconfig context's cluster name, if there is one (used in default role names).
     pub fn context_cluster(&self) -> Option<String> {
         self.kube_settings.context_defaults().ok().and_then(|d| d.1)
+    }
+
+    /// The EKS cluster whose Pod Identity associations to read: `--cluster`, else the kubeconfig context's
+    /// cluster when it is an EKS cluster ARN (what `aws eks update-kubeconfig` writes). `None`: not EKS, or not
+    /// known, so Pod Identity is not looked at.
+    pub fn eks_cluster(&self, args: &IssuerArgs) -> Option<String> {
+        if let Some(cluster) = &args.cluster {
+            return Some(cluster.clone());
+        }
+        if args.oidc_issuer.is_some() {
+            return None;
+        }
+        let context = self.context_cluster()?;
+        let arn = context.parse::<irsa_policy::Arn>().ok()?;
+        let name = arn.resource.strip_prefix("cluster/")?;
+        (arn.service == "eks" && !name.is_empty()).then(|| name.to_string())
     }
 
     /// The cluster's issuer: `--oidc-issuer`, else EKS DescribeCluster for `--cluster`, else the Kubernetes
@@ -240,6 +258,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Describe(args) => describe::run(&ctx, args).await,
         Command::List(args) => list::run(&ctx, args).await,
         Command::Delete(args) => delete::run(&ctx, args).await,
+        Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Oidc(OidcCommand::Associate(args)) => oidc::associate(&ctx, args).await,
         Command::Oidc(OidcCommand::Show(args)) => oidc::show(&ctx, args).await,
         Command::Lint(args) => lint::run(&ctx, args),

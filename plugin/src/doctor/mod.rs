@@ -7,6 +7,8 @@
 
 mod checks;
 pub mod pod_chain;
+pub mod pod_identity;
+pub mod pod_identity_chain;
 mod pod_links;
 pub mod pod_spec;
 mod pods;
@@ -121,12 +123,37 @@ pub enum Verdict {
     Problems,
 }
 
+/// The two ways a role is bound to a service account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum BindingKind {
+    #[default]
+    Irsa,
+    PodIdentity,
+}
+
+impl BindingKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            BindingKind::Irsa => "irsa",
+            BindingKind::PodIdentity => "pod-identity",
+        }
+    }
+}
+
 /// The doctor's report for one service account.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Diagnosis {
     pub namespace: String,
     pub name: String,
+    /// How the service account is bound: `irsa` (annotation) or `pod-identity` (EKS association).
+    pub kind: BindingKind,
+    /// Pod Identity: the association's id and its cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub association: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
     pub role_arn: Option<String>,
     pub issuer: Option<String>,
     pub verdict: Verdict,
@@ -214,6 +241,9 @@ pub fn diagnose(facts: &Facts) -> Diagnosis {
     Diagnosis {
         namespace: sa.namespace.clone(),
         name: sa.name.clone(),
+        kind: BindingKind::Irsa,
+        association: None,
+        cluster: None,
         role_arn: sa.annotations.get(ROLE_ARN_ANNOTATION).cloned(),
         issuer,
         verdict,

@@ -11,6 +11,7 @@ use irsa_policy::service_account_subject;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::pod_identity_chain::{pod_identity_links, PodIdentityChainFacts};
 use super::pod_links::{spec_link, thumbprint_link, token_link, trust_link};
 use super::pod_spec::PodSpecFacts;
 use super::simulate::{simulate, Simulation};
@@ -44,10 +45,9 @@ fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>,
     })
 }
 
-/// How the pod gets credentials. IRSA is checked link by link. Pod Identity is recognised and reported as not
-/// checked: the emulator serves its associations and eks-auth now, but the plugin does not make Pod Identity
-/// bindings yet; checking that chain means gathering the association (EKS ListPodIdentityAssociations) and
-/// judging the trust `Service: pods.eks.amazonaws.com` in a `pod_identity_links` beside [`diagnose_pod`]'s.
+/// How the pod gets credentials, each checked link by link: IRSA here, Pod Identity in
+/// [`super::pod_identity_chain`]. A pod with both IRSA's token volume and Pod Identity's env counts as IRSA:
+/// the SDKs' default chain tries web identity first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Binding {
@@ -76,6 +76,8 @@ pub struct PodChainFacts {
     pub boundary: Option<(String, Value)>,
     /// `--action`, `--resource`.
     pub simulate: Option<(String, String)>,
+    /// For a pod bound by EKS Pod Identity: what its chain is judged on (`None`: not gathered).
+    pub pod_identity: Option<PodIdentityChainFacts>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -120,14 +122,23 @@ pub fn diagnose_pod(facts: &PodChainFacts) -> PodDiagnosis {
     let mut claims = None;
     let mut simulation = None;
     if binding == Binding::PodIdentity {
-        links.push(check(
-            "binding",
-            Status::Skipped,
-            "pod identity",
-            "the pod gets credentials through EKS Pod Identity (AWS_CONTAINER_CREDENTIALS_FULL_URI); its chain is not \
-             checked yet",
-            None,
-        ));
+        let pi_who = Who {
+            ns,
+            name: sa,
+            subject: who.subject.clone(),
+            audience: irsa_names::POD_IDENTITY_AUDIENCE.to_string(),
+        };
+        match &facts.pod_identity {
+            Some(pi) => (claims, simulation) = pod_identity_links(facts, pi, &pi_who, &mut links),
+            None => links.push(check(
+                "binding",
+                Status::Skipped,
+                "pod identity",
+                "the pod gets credentials through EKS Pod Identity (AWS_CONTAINER_CREDENTIALS_FULL_URI); its chain \
+                 was not gathered",
+                None,
+            )),
+        }
     } else if facts.sa_annotations.is_none() {
         links.push(check(
             "annotation",

@@ -33,6 +33,7 @@ fn healthy() -> PodChainFacts {
                 expiration_seconds: Some(86400),
                 path: "token".into(),
             }),
+            pod_identity_spec: Default::default(),
         },
         sa_annotations: Some(BTreeMap::from([(
             ROLE_ARN_ANNOTATION.into(),
@@ -75,6 +76,7 @@ fn healthy() -> PodChainFacts {
         )],
         boundary: None,
         simulate: Some(("s3:GetObject".into(), "arn:aws:s3:::bucket/key".into())),
+        pod_identity: None,
     }
 }
 

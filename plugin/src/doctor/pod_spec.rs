@@ -2,7 +2,10 @@
 //! file env and the mount, and the projected token volume's audience, expiry and path. Also what another
 //! binding would leave (EKS Pod Identity's env), so the chain can say which one the pod uses.
 
-use irsa_names::{ENV_ROLE_ARN, ENV_TOKEN_FILE, SKIP_CONTAINERS_ANNOTATION, TOKEN_VOLUME};
+use irsa_names::{
+    ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE, ENV_CONTAINER_CREDENTIALS_FULL_URI, ENV_ROLE_ARN,
+    ENV_TOKEN_FILE, POD_IDENTITY_TOKEN_VOLUME, SKIP_CONTAINERS_ANNOTATION, TOKEN_VOLUME,
+};
 use k8s_openapi::api::core::v1::Pod;
 use serde::Serialize;
 
@@ -39,6 +42,46 @@ pub struct PodSpecFacts {
     pub service_account: String,
     pub containers: Vec<ContainerFacts>,
     pub volume: Option<TokenVolume>,
+    /// What the webhook's Pod Identity mode leaves: the agent's env per container and its token volume.
+    pub pod_identity_spec: PodIdentitySpec,
+}
+
+/// One container's Pod Identity env and mount.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIdentityContainer {
+    pub name: String,
+    pub full_uri: Option<String>,
+    pub token_file: Option<String>,
+    pub mounted: bool,
+    pub skipped: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodIdentitySpec {
+    /// The `eks-pod-identity-token` projected volume.
+    pub volume: Option<TokenVolume>,
+    pub containers: Vec<PodIdentityContainer>,
+}
+
+fn token_volume(spec: &k8s_openapi::api::core::v1::PodSpec, name: &str) -> Option<TokenVolume> {
+    spec.volumes
+        .iter()
+        .flatten()
+        .find(|v| v.name == name)
+        .map(|v| {
+            let token = v
+                .projected
+                .as_ref()
+                .and_then(|p| p.sources.as_ref())
+                .and_then(|s| s.iter().find_map(|s| s.service_account_token.clone()));
+            TokenVolume {
+                audience: token.as_ref().and_then(|t| t.audience.clone()),
+                expiration_seconds: token.as_ref().and_then(|t| t.expiration_seconds),
+                path: token.map(|t| t.path).unwrap_or_default(),
+            }
+        })
 }
 
 impl PodSpecFacts {
@@ -51,23 +94,37 @@ impl PodSpecFacts {
             .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
             .unwrap_or_default();
         let spec = pod.spec.clone().unwrap_or_default();
-        let volume = spec
-            .volumes
+        let volume = token_volume(&spec, TOKEN_VOLUME);
+        let all: Vec<&k8s_openapi::api::core::v1::Container> = spec
+            .init_containers
             .iter()
             .flatten()
-            .find(|v| v.name == TOKEN_VOLUME)
-            .map(|v| {
-                let token = v
-                    .projected
-                    .as_ref()
-                    .and_then(|p| p.sources.as_ref())
-                    .and_then(|s| s.iter().find_map(|s| s.service_account_token.clone()));
-                TokenVolume {
-                    audience: token.as_ref().and_then(|t| t.audience.clone()),
-                    expiration_seconds: token.as_ref().and_then(|t| t.expiration_seconds),
-                    path: token.map(|t| t.path).unwrap_or_default(),
-                }
-            });
+            .chain(spec.containers.iter())
+            .collect();
+        let env_of = |c: &k8s_openapi::api::core::v1::Container, name: &str| {
+            c.env
+                .iter()
+                .flatten()
+                .find(|e| e.name == name)
+                .and_then(|e| e.value.clone())
+        };
+        let pod_identity_spec = PodIdentitySpec {
+            volume: token_volume(&spec, POD_IDENTITY_TOKEN_VOLUME),
+            containers: all
+                .iter()
+                .map(|c| PodIdentityContainer {
+                    name: c.name.clone(),
+                    full_uri: env_of(c, ENV_CONTAINER_CREDENTIALS_FULL_URI),
+                    token_file: env_of(c, ENV_CONTAINER_AUTHORIZATION_TOKEN_FILE),
+                    mounted: c
+                        .volume_mounts
+                        .iter()
+                        .flatten()
+                        .any(|m| m.name == POD_IDENTITY_TOKEN_VOLUME),
+                    skipped: skip.contains(&c.name),
+                })
+                .collect(),
+        };
         let containers = spec
             .init_containers
             .iter()
@@ -102,6 +159,7 @@ impl PodSpecFacts {
                 .unwrap_or_else(|| "default".into()),
             containers,
             volume,
+            pod_identity_spec,
         }
     }
 }

@@ -13,11 +13,23 @@ pub fn render(d: &Diagnosis) -> String {
         "Role ARN:         {}",
         d.role_arn.as_deref().unwrap_or("<none>")
     );
-    let _ = writeln!(
-        out,
-        "Issuer:           {}",
-        d.issuer.as_deref().unwrap_or("<unknown>")
-    );
+    match d.kind {
+        super::BindingKind::Irsa => {
+            let _ = writeln!(
+                out,
+                "Issuer:           {}",
+                d.issuer.as_deref().unwrap_or("<unknown>")
+            );
+        }
+        super::BindingKind::PodIdentity => {
+            let _ = writeln!(
+                out,
+                "Binding:          EKS Pod Identity (association {} in cluster {})",
+                d.association.as_deref().unwrap_or("?"),
+                d.cluster.as_deref().unwrap_or("?")
+            );
+        }
+    }
     let _ = writeln!(out, "Checks:");
     let width = d.checks.iter().map(|c| c.check.len()).max().unwrap_or(0);
     for c in &d.checks {

@@ -69,6 +69,19 @@ pub fn simulate(
     action: &str,
     resource: &str,
 ) -> Simulation {
+    simulate_with_tags(identity, boundary, role_arn, action, resource, &[])
+}
+
+/// The same for a session carrying `tags` (Pod Identity's session tags), seen by the policies as
+/// `aws:PrincipalTag/<key>` (IAM User Guide, "Passing session tags in AWS STS": session tags are principal tags).
+pub fn simulate_with_tags(
+    identity: &[(String, Value)],
+    boundary: Option<&(String, Value)>,
+    role_arn: &str,
+    action: &str,
+    resource: &str,
+    tags: &[(String, String)],
+) -> Simulation {
     let mut skipped = Vec::new();
     let identity = parse(identity, &mut skipped);
     let boundary = boundary.and_then(|b| parse(std::slice::from_ref(b), &mut skipped).pop());
@@ -79,6 +92,9 @@ pub fn simulate(
         .with_key("aws:PrincipalArn", role_arn)
         .with_key("aws:PrincipalAccount", account)
         .with_key("aws:PrincipalType", "AssumedRole");
+    let ctx = tags.iter().fold(ctx, |ctx, (k, v)| {
+        ctx.with_key(format!("aws:PrincipalTag/{k}"), v.clone())
+    });
     let docs: Vec<&PolicyDocument> = identity.iter().map(|(_, d)| d).collect();
     let names: Vec<&str> = identity.iter().map(|(n, _)| n.as_str()).collect();
     let on_identity = evaluate(&docs, &ctx);
@@ -223,5 +239,35 @@ mod tests {
         assert_eq!(s.deciding.len(), 2, "{:?}", s.deciding);
         let s = simulate(&identity(), None, ROLE, "dynamodb:GetItem", "*");
         assert_eq!(s.decision, "implicit deny");
+    }
+
+    #[test]
+    fn session_tags_are_principal_tags() {
+        let by_namespace = vec![(
+            "inline ns".to_string(),
+            policy(json!([{ "Effect": "Allow", "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::bucket/${aws:PrincipalTag/kubernetes-namespace}/*",
+                "Condition": {"StringEquals": {"aws:PrincipalTag/eks-cluster-name": "demo"}} }])),
+        )];
+        let tags = |ns: &str| {
+            vec![
+                ("eks-cluster-name".to_string(), "demo".to_string()),
+                ("kubernetes-namespace".to_string(), ns.to_string()),
+            ]
+        };
+        let key = "arn:aws:s3:::bucket/shop/k";
+        let s = simulate_with_tags(
+            &by_namespace,
+            None,
+            ROLE,
+            "s3:GetObject",
+            key,
+            &tags("shop"),
+        );
+        assert!(s.allowed, "{s:?}");
+        let s = simulate_with_tags(&by_namespace, None, ROLE, "s3:GetObject", key, &tags("dev"));
+        assert_eq!(s.decision, "implicit deny");
+        let s = simulate(&by_namespace, None, ROLE, "s3:GetObject", key);
+        assert!(!s.allowed, "no session tags, no match");
     }
 }

@@ -4,6 +4,7 @@
 //! for here is only decoded for its claims, never printed or kept.
 
 use base64::Engine as _;
+use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::authentication::v1::{BoundObjectReference, TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use kube::api::{Api, PostParams};
@@ -13,6 +14,22 @@ use super::{kube_error, Kube};
 use crate::error::{Error, Result};
 
 impl Kube {
+    /// A DaemonSet's `(desiredNumberScheduled, numberReady)`; `None` when it does not exist.
+    pub async fn daemonset_status(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<(i32, i32)>> {
+        let ds = Api::<DaemonSet>::namespaced(self.client.clone(), namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| kube_error(format!("get daemonset {namespace}/{name}"), e))?;
+        Ok(ds.map(|ds| {
+            let status = ds.status.unwrap_or_default();
+            (status.desired_number_scheduled, status.number_ready)
+        }))
+    }
+
     pub async fn get_pod(&self, namespace: &str, name: &str) -> Result<Option<Pod>> {
         Api::<Pod>::namespaced(self.client.clone(), namespace)
             .get_opt(name)

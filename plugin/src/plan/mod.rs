@@ -2,12 +2,14 @@
 //! and applied step by step. When a step fails, the steps this run already did are undone in reverse order
 //! and the error says what was rolled back.
 
+mod eks_steps;
 mod steps;
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
+pub use eks_steps::{association_id_of, EksStep};
 pub use steps::{ClusterStep, IamStep, PlanStep, SaSnapshot, Step};
 
 use crate::error::{Error, Result};

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::EksStep;
 use crate::aws::NewRole;
 
 /// A service account's IRSA-relevant metadata before a step changed it, to restore it on rollback.
@@ -124,6 +125,13 @@ pub enum ClusterStep {
 pub enum Step {
     Iam(IamStep),
     Cluster(ClusterStep),
+    Eks(EksStep),
+}
+
+impl From<EksStep> for Step {
+    fn from(step: EksStep) -> Self {
+        Step::Eks(step)
+    }
 }
 
 impl From<IamStep> for Step {
@@ -155,6 +163,7 @@ impl PlanStep for Step {
         match self {
             Step::Iam(step) => step.summary(),
             Step::Cluster(step) => step.summary(),
+            Step::Eks(step) => step.summary(),
         }
     }
 
@@ -162,6 +171,7 @@ impl PlanStep for Step {
         match self {
             Step::Iam(step) => step.undo_summary(),
             Step::Cluster(step) => step.undo_summary(),
+            Step::Eks(step) => step.undo_summary(),
         }
     }
 
@@ -169,6 +179,7 @@ impl PlanStep for Step {
         match self {
             Step::Iam(step) => step.documents(),
             Step::Cluster(step) => step.documents(),
+            Step::Eks(step) => step.documents(),
         }
     }
 }
@@ -321,15 +332,17 @@ impl PlanStep for ClusterStep {
                 } else {
                     "create"
                 };
-                let mut s = format!(
-                    "{verb} service account {namespace}/{name} ({}",
-                    kv(annotations)
-                );
-                if !labels.is_empty() {
-                    let _ = write!(s, "; labels {}", kv(labels));
+                let mut parts = Vec::new();
+                if !annotations.is_empty() {
+                    parts.push(kv(annotations));
                 }
-                s.push(')');
-                s
+                if !labels.is_empty() {
+                    parts.push(format!("labels {}", kv(labels)));
+                }
+                format!(
+                    "{verb} service account {namespace}/{name} ({})",
+                    parts.join("; ")
+                )
             }
             ClusterStep::RemoveServiceAccountAnnotations {
                 namespace,

@@ -10,6 +10,7 @@
 
 use serde_json::{Map, Value};
 
+pub mod pod_identity;
 pub mod remove;
 
 pub use remove::{plan_removal, remove_provider, Removal, TrustingRole};

@@ -16,8 +16,10 @@ mod drift;
 mod existing;
 mod export;
 mod fleet_trust;
+mod migrate;
 mod oidc;
 mod orphans;
+mod pod_identity;
 mod presets;
 mod rollback;
 

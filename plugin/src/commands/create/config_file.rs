@@ -143,7 +143,7 @@ pub(super) async fn plan_entries(
         };
     let aws = ctx.aws().await?;
     if !specs.iter().all(|s| s.role_only) {
-        same_cluster(ctx.kube().await?, &target).await?;
+        same_cluster(ctx.kube().await?, &target.issuer).await?;
     }
 
     let total = specs.len();

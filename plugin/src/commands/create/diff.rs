@@ -9,7 +9,7 @@ use crate::cli::{CreateArgs, DiffArgs};
 use crate::commands::{print, Ctx};
 use crate::error::{Error, Result};
 use crate::output::structured;
-use crate::plan::{ClusterStep, IamStep, Step};
+use crate::plan::{ClusterStep, EksStep, IamStep, Step};
 
 /// How a step reads in a diff.
 pub fn marker(step: &Step) -> char {
@@ -21,7 +21,8 @@ pub fn marker(step: &Step) -> char {
         )
         | Step::Iam(IamStep::PutInlinePolicy { previous: None, .. })
         | Step::Cluster(ClusterStep::CreateNamespace { .. })
-        | Step::Cluster(ClusterStep::ApplyServiceAccount { previous: None, .. }) => '+',
+        | Step::Cluster(ClusterStep::ApplyServiceAccount { previous: None, .. })
+        | Step::Eks(EksStep::CreatePodIdentityAssociation { .. }) => '+',
         Step::Iam(
             IamStep::DetachPolicy { .. }
             | IamStep::DeleteInlinePolicy { .. }
@@ -30,7 +31,8 @@ pub fn marker(step: &Step) -> char {
         | Step::Cluster(
             ClusterStep::DeleteServiceAccount { .. }
             | ClusterStep::RemoveServiceAccountAnnotations { .. },
-        ) => '-',
+        )
+        | Step::Eks(EksStep::DeletePodIdentityAssociation { .. }) => '-',
         _ => '~',
     }
 }
@@ -112,6 +114,7 @@ pub async fn run(ctx: Ctx, args: DiffArgs) -> Result<()> {
         audience: args.audience.clone(),
         subject_pattern: None,
         role_only: false,
+        pod_identity: false,
         // A service account bound to another role is drift too: the file says which role it should have.
         override_existing_serviceaccounts: true,
         add_trust: false,

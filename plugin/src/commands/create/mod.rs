@@ -10,6 +10,7 @@ pub mod diff;
 mod exported;
 pub mod facts;
 pub mod planner;
+mod pod_identity;
 pub mod spec;
 
 use std::collections::BTreeMap;
@@ -155,13 +156,16 @@ pub async fn run(ctx: Ctx, args: CreateArgs) -> Result<()> {
         annotations: BTreeMap::new(),
     };
     spec.validate()?;
+    if args.pod_identity {
+        return pod_identity::run(&ctx, &args, &spec, export).await;
+    }
     let target = resolve_target(&ctx, &args.issuer, &spec.audience, None).await?;
     let aws = ctx.aws().await?;
     let clients = if spec.role_only {
         Clients::RoleOnly(aws)
     } else {
         let kube = ctx.kube().await?;
-        same_cluster(kube, &target).await?;
+        same_cluster(kube, &target.issuer).await?;
         Clients::Binding(aws, kube)
     };
     let (report, error) =
@@ -212,20 +216,20 @@ async fn resolve_target(
 /// When the issuer came from `--cluster` / `--oidc-issuer`, make sure the kubeconfig context is that cluster:
 /// otherwise the service account would be annotated in one cluster with a role trusting another. A cluster
 /// that does not serve its discovery document cannot be checked and is let through.
-async fn same_cluster(kube: &Kube, target: &Target) -> Result<()> {
-    if target.issuer.flags.is_empty() {
+pub(crate) async fn same_cluster(kube: &Kube, issuer: &crate::commands::Issuer) -> Result<()> {
+    if issuer.flags.is_empty() {
         return Ok(());
     }
     let Ok(actual) = kube.discover_issuer().await else {
         return Ok(());
     };
-    let wanted = &target.issuer.url;
+    let wanted = &issuer.url;
     if irsa_policy::issuer_host_path(&actual) != irsa_policy::issuer_host_path(wanted) {
         return Err(Error::Conflict(format!(
             "{} gives the issuer {wanted}, but the Kubernetes context is a cluster whose issuer is {actual}: the \
              service account would be bound to a role that trusts another cluster; pick the matching --context (or \
              use --role-only)",
-            target.issuer.flags
+            issuer.flags
         )));
     }
     Ok(())

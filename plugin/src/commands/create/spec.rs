@@ -123,12 +123,16 @@ impl CreateSpec {
 
     /// The managed policies and inline documents the role should have, in the order given.
     pub fn desired_policies(&self, target: &Target) -> DesiredPolicies {
-        let values = Placeholders {
+        self.desired_for(&Placeholders {
             partition: partition_of(&target.provider.arn),
             account: target.account.clone(),
             region: target.region.clone(),
             cluster: target.cluster_label.clone(),
-        };
+        })
+    }
+
+    /// The same for a binding with no OIDC provider (Pod Identity): the placeholders given directly.
+    pub fn desired_for(&self, values: &Placeholders) -> DesiredPolicies {
         let mut managed: Vec<String> = Vec::new();
         let mut add = |arn: String| {
             if !managed.contains(&arn) {
@@ -149,7 +153,7 @@ impl CreateSpec {
         }
         for preset in &self.well_known {
             if let (Some(name), Some(doc)) =
-                (preset.inline_policy_name(), preset.inline_document(&values))
+                (preset.inline_policy_name(), preset.inline_document(values))
             {
                 inline.push((name, doc));
             }

@@ -8,10 +8,14 @@ mod planner;
 
 use irsa_names::ROLE_ARN_ANNOTATION;
 use irsa_policy::service_account_subject;
+use k8s_openapi::api::core::v1::ServiceAccount;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use planner::{plan_role_deletion, plan_unbind, split_trust, RoleFacts};
+pub use planner::{
+    plan_association_deletion, plan_pod_identity_role_deletion, plan_role_deletion, plan_unbind,
+    split_trust, RoleFacts,
+};
 
 use super::{print, Ctx};
 use crate::aws::Aws;
@@ -65,13 +69,62 @@ pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
         )));
     }
     let kube = ctx.kube().await?;
-    let sa = kube.get_service_account(&ns, &name).await?.ok_or_else(|| {
-        Error::NotFound(format!(
+    let sa = kube.get_service_account(&ns, &name).await?;
+    // Pod Identity: the cluster's associations for this service account, when the cluster is known.
+    let (associations, shared_with) = match ctx.eks_cluster(&args.issuer) {
+        Some(cluster) => {
+            let aws = ctx.aws().await?;
+            let all = aws.pod_identity_associations(&cluster, None, None).await?;
+            let (mine, others): (Vec<_>, Vec<_>) = all
+                .into_iter()
+                .partition(|a| a.namespace == ns && a.service_account == name);
+            (mine, others)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    let Some(sa) = sa.or_else(|| (!associations.is_empty()).then(ServiceAccount::default)) else {
+        return Err(Error::NotFound(format!(
             "service account {ns}/{name} not found (kubectl get serviceaccounts -n {ns})"
-        ))
-    })?;
+        )));
+    };
+    let exists = sa.metadata.name.is_some();
     let role_arn = annotations(&sa.metadata).get(ROLE_ARN_ANNOTATION).cloned();
-    let mut unbind = plan_unbind(&ns, &name, &sa);
+    let mut unbind = if exists {
+        plan_unbind(&ns, &name, &sa)
+    } else {
+        let mut plan = Plan::new(format!("service account {ns}/{name}"));
+        plan.ok(format!("service account {ns}/{name} does not exist"));
+        plan
+    };
+    if !associations.is_empty() {
+        let aws = ctx.aws().await?;
+        let subject = service_account_subject(&ns, &name);
+        // The association goes first: pods stop getting the role before anything else changes.
+        let mut plan = plan_association_deletion(&associations).then(unbind);
+        plan.subject = format!("service account {ns}/{name}");
+        if args.keep_role {
+            plan.ok("the role is kept (--keep-role)");
+        } else {
+            let mut roles: Vec<&str> = associations.iter().map(|a| a.role_arn.as_str()).collect();
+            roles.sort();
+            roles.dedup();
+            for arn in roles {
+                let users: Vec<String> = shared_with
+                    .iter()
+                    .filter(|a| a.role_arn == arn)
+                    .map(|a| format!("{}/{}", a.namespace, a.service_account))
+                    .collect();
+                let role = gather_role(aws, arn).await?;
+                plan = plan.then(plan_pod_identity_role_deletion(&subject, &role, &users));
+            }
+            // An IRSA role of its own beside the association's: deleted as for IRSA.
+            if let Some(irsa) = role_arn.filter(|r| associations.iter().all(|a| &a.role_arn != r)) {
+                let role = gather_role(aws, &irsa).await?;
+                plan = plan.then(plan_role_deletion(&subject, &role));
+            }
+        }
+        return show_or_apply(ctx, &args, &ns, &name, plan, &Live { aws, kube }).await;
+    }
     // AWS is only asked when there is a role to delete: `--keep-role` works without AWS credentials.
     match role_arn {
         Some(arn) if !args.keep_role => {

@@ -4,9 +4,10 @@ use irsa_names::ROLE_ARN_ANNOTATION;
 use k8s_openapi::api::core::v1::ServiceAccount;
 use serde_json::Value;
 
-use crate::aws::Role;
+use crate::aws::{Association, Role};
 use crate::kube::{annotations, is_managed, labels};
-use crate::plan::{ClusterStep, IamStep, Plan, SaSnapshot};
+use crate::plan::{ClusterStep, EksStep, IamStep, Plan, SaSnapshot};
+use crate::trust::pod_identity::remove_pod_identity;
 
 /// The role a service account's annotation names, as IAM has it.
 #[derive(Debug, Clone)]
@@ -199,175 +200,93 @@ pub fn plan_role_deletion(subject: &str, facts: &RoleFacts) -> Plan<IamStep> {
     plan
 }
 
-#[cfg(test)]
-mod tests {
-    //! The situations plugin/tests/e2e/delete.rs puts `delete` in.
-
-    use std::collections::BTreeMap;
-
-    use irsa_names::{MANAGED_BY_LABEL, STS_AUDIENCE};
-    use irsa_policy::{irsa_trust_policy, irsa_trust_statement};
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-    use serde_json::json;
-
-    use super::*;
-    use crate::aws::{MANAGED_BY_TAG, MANAGED_BY_VALUE};
-
-    const ISSUER: &str = "https://127.0.0.1:8443/id/ABC";
-    const ARN: &str = "arn:aws:iam::111122223333:role/r";
-    const SUBJECT: &str = "system:serviceaccount:ns:app";
-
-    fn sa(labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> ServiceAccount {
-        let map = |pairs: &[(&str, &str)]| {
-            Some(
-                pairs
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect::<BTreeMap<_, _>>(),
-            )
-        };
-        ServiceAccount {
-            metadata: ObjectMeta {
-                labels: map(labels),
-                annotations: map(annotations),
-                ..Default::default()
-            },
-            ..Default::default()
-        }
+/// The associations of a Pod Identity binding: each deleted (an association is the binding itself, like the
+/// annotation an IRSA binding has).
+pub fn plan_association_deletion(associations: &[Association]) -> Plan<EksStep> {
+    let mut plan = Plan::new(String::new());
+    for a in associations {
+        plan.push(EksStep::DeletePodIdentityAssociation {
+            cluster: a.cluster.clone(),
+            association_id: a.id.clone(),
+            namespace: a.namespace.clone(),
+            service_account: a.service_account.clone(),
+            role_arn: a.role_arn.clone(),
+            tags: a.tags.clone(),
+        });
     }
-
-    fn role(trust: Value, managed: bool) -> Role {
-        Role {
-            name: "r".into(),
-            arn: ARN.into(),
-            path: "/".into(),
-            trust,
-            max_session_duration: None,
-            permissions_boundary: None,
-            tags: if managed {
-                vec![(MANAGED_BY_TAG.into(), MANAGED_BY_VALUE.into())]
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    fn summaries<S: crate::plan::PlanStep>(plan: &Plan<S>) -> Vec<String> {
-        plan.steps.iter().map(|s| s.summary()).collect()
-    }
-
-    #[test]
-    fn a_managed_service_account_is_deleted_with_its_metadata_kept_for_rollback() {
-        let account = sa(
-            &[(MANAGED_BY_LABEL, MANAGED_BY_VALUE)],
-            &[
-                (ROLE_ARN_ANNOTATION, ARN),
-                ("kubectl.kubernetes.io/last-applied-configuration", "{}"),
-            ],
-        );
-        let plan = plan_unbind("ns", "app", &account);
-        let [ClusterStep::DeleteServiceAccount { previous, .. }] = plan.steps.as_slice() else {
-            panic!("{:?}", plan.steps)
-        };
-        assert_eq!(
-            previous.annotations.len(),
-            1,
-            "kubectl's own annotation is not restored"
-        );
-        assert_eq!(previous.labels[MANAGED_BY_LABEL], MANAGED_BY_VALUE);
-    }
-
-    #[test]
-    fn another_service_account_only_loses_its_annotation() {
-        let plan = plan_unbind("ns", "app", &sa(&[], &[(ROLE_ARN_ANNOTATION, ARN)]));
-        assert_eq!(
-            summaries(&plan),
-            [format!(
-                "remove annotation {ROLE_ARN_ANNOTATION} from service account ns/app"
-            )]
-        );
-        assert!(plan.warnings[0].contains("not created by kubectl-irsa"));
-        let plan = plan_unbind("ns", "app", &sa(&[], &[]));
-        assert!(plan.is_empty());
-        assert!(plan.up_to_date[0].contains("has no"));
-    }
-
-    #[test]
-    fn a_managed_role_trusting_only_this_account_loses_its_policies_and_is_deleted() {
-        let trust = irsa_trust_policy("111122223333", ISSUER, "ns", "app", STS_AUDIENCE, None);
-        let facts = RoleFacts::Found {
-            role: Box::new(role(trust, true)),
-            attached: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
-            inline: vec![("kubectl-irsa".into(), json!({"Statement": []}))],
-        };
-        let plan = plan_role_deletion(SUBJECT, &facts);
-        assert_eq!(
-            summaries(&plan),
-            [
-                "detach policy arn:aws:iam::aws:policy/ReadOnlyAccess from role r",
-                "delete inline policy kubectl-irsa of role r",
-                "delete IAM role r",
-            ]
-        );
-    }
-
-    #[test]
-    fn a_role_shared_with_other_accounts_only_loses_this_statement() {
-        let mine = irsa_trust_statement("111122223333", ISSUER, "ns", "app", STS_AUDIENCE, None);
-        let other = irsa_trust_statement("111122223333", ISSUER, "ns", "b", STS_AUDIENCE, None);
-        let trust = json!({"Version": "2012-10-17", "Statement": [mine, other.clone()]});
-        let facts = RoleFacts::Found {
-            role: Box::new(role(trust.clone(), true)),
-            attached: Vec::new(),
-            inline: Vec::new(),
-        };
-        let plan = plan_role_deletion(SUBJECT, &facts);
-        let [IamStep::UpdateTrust {
-            trust: left,
-            previous,
-            ..
-        }] = plan.steps.as_slice()
-        else {
-            panic!("{:?}", plan.steps)
-        };
-        assert_eq!(left["Statement"], json!([other]));
-        assert_eq!(previous, &trust);
-        assert!(plan.warnings[0].contains("only the statement for"));
-
-        let pattern = irsa_trust_statement("1", ISSUER, "ns", "app", STS_AUDIENCE, Some("*"));
-        let facts = RoleFacts::Found {
-            role: Box::new(role(json!({"Statement": [pattern]}), true)),
-            attached: Vec::new(),
-            inline: Vec::new(),
-        };
-        let plan = plan_role_deletion(SUBJECT, &facts);
-        assert!(plan.is_empty());
-        assert!(plan.warnings[0].contains("kept unchanged"));
-    }
-
-    #[test]
-    fn roles_kubectl_irsa_does_not_manage_or_cannot_find_are_left_alone() {
-        let facts = RoleFacts::Found {
-            role: Box::new(role(json!({}), false)),
-            attached: Vec::new(),
-            inline: Vec::new(),
-        };
-        let plan = plan_role_deletion(SUBJECT, &facts);
-        assert!(plan.is_empty());
-        assert!(plan.warnings[0].contains("not managed by kubectl-irsa"));
-        let plan = plan_role_deletion(SUBJECT, &RoleFacts::Missing { name: "r".into() });
-        assert_eq!(plan.up_to_date, ["role r does not exist"]);
-        let plan = plan_role_deletion(SUBJECT, &RoleFacts::NotARoleArn("nope".into()));
-        assert!(plan.warnings[0].contains("not a role ARN"));
-    }
-
-    #[test]
-    fn the_service_account_goes_first_then_the_role() {
-        let unbind = plan_unbind("ns", "app", &sa(&[], &[(ROLE_ARN_ANNOTATION, ARN)]));
-        let role = plan_role_deletion(SUBJECT, &RoleFacts::Missing { name: "r".into() });
-        let plan = unbind.then(role);
-        assert_eq!(plan.subject, "service account ns/app");
-        assert_eq!(plan.steps.len(), 1);
-        assert_eq!(plan.up_to_date, ["role r does not exist"]);
-    }
+    plan
 }
+
+/// The role of a Pod Identity binding: as [`plan_role_deletion`], with its `pods.eks.amazonaws.com` statement
+/// counted as this binding's. A role other associations (`shared_with`) still use is kept as it is.
+pub fn plan_pod_identity_role_deletion(
+    subject: &str,
+    facts: &RoleFacts,
+    shared_with: &[String],
+) -> Plan<IamStep> {
+    let RoleFacts::Found {
+        role,
+        attached,
+        inline,
+    } = facts
+    else {
+        return plan_role_deletion(subject, facts);
+    };
+    if !role.is_managed() {
+        return plan_role_deletion(subject, facts);
+    }
+    if !shared_with.is_empty() {
+        let mut plan = Plan::new(String::new());
+        plan.warn(format!(
+            "role {} is also used by the Pod Identity association(s) of {}: kept unchanged",
+            role.name,
+            shared_with.join(", ")
+        ));
+        return plan;
+    }
+    let Some(without) = remove_pod_identity(&role.trust) else {
+        return plan_role_deletion(subject, facts);
+    };
+    let mut trimmed = role.clone();
+    trimmed.trust = without.clone();
+    let mut plan = plan_role_deletion(
+        subject,
+        &RoleFacts::Found {
+            role: trimmed,
+            attached: attached.clone(),
+            inline: inline.clone(),
+        },
+    );
+    let deletes = plan
+        .steps
+        .iter()
+        .any(|s| matches!(s, IamStep::DeleteRole { .. }));
+    if deletes {
+        return plan;
+    }
+    let mut updated = false;
+    for step in &mut plan.steps {
+        if let IamStep::UpdateTrust { previous, .. } = step {
+            *previous = role.trust.clone();
+            updated = true;
+        }
+    }
+    if !updated {
+        plan.warnings.clear();
+        plan.warn(format!(
+            "role {} also trusts other principals: only its pods.eks.amazonaws.com statement is removed, the \
+             role is kept",
+            role.name
+        ));
+        plan.push(IamStep::UpdateTrust {
+            role: role.name.clone(),
+            trust: without,
+            previous: role.trust.clone(),
+        });
+    }
+    plan
+}
+
+#[cfg(test)]
+#[path = "planner_tests.rs"]
+mod tests;

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::kube::{annotations, applied_keys, is_managed, keep_owned, labels};
 use crate::plan::{ClusterStep, IamStep, Plan, SaSnapshot, Step};
 
+pub mod pod_identity;
 mod policies;
 #[cfg(test)]
 mod tests;
@@ -91,19 +92,7 @@ pub fn plan_role(
     match existing {
         Some(role) => plan_existing_role(spec, target, role, &statement, &subject, &mut plan)?,
         None => {
-            let mut tags = vec![
-                (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
-                (CLUSTER_TAG.to_string(), target.cluster_label.clone()),
-                (
-                    SERVICE_ACCOUNT_TAG.to_string(),
-                    format!("{}/{}", spec.namespace, spec.name),
-                ),
-            ];
-            for (k, v) in &spec.tags {
-                if !tags.iter().any(|(tk, _)| tk == k) {
-                    tags.push((k.clone(), v.clone()));
-                }
-            }
+            let tags = new_role_tags(spec, &target.cluster_label);
             plan.push(IamStep::CreateRole {
                 role: NewRole {
                     name: role_name.clone(),
@@ -120,7 +109,8 @@ pub fn plan_role(
             });
         }
     }
-    policies::plan_policies(spec, target, facts, &role_name, &mut plan);
+    let desired = spec.desired_policies(target);
+    policies::plan_policies(spec, &desired, facts, &role_name, &mut plan);
 
     Ok(Planned {
         namespace: spec.namespace.clone(),
@@ -189,6 +179,34 @@ fn plan_existing_role(
             });
         }
     }
+    plan_role_settings(spec, role, plan);
+    Ok(())
+}
+
+/// The tags of a role kubectl-irsa creates: its own three, then the spec's (never overriding those).
+pub(super) fn new_role_tags(spec: &CreateSpec, cluster_label: &str) -> Vec<(String, String)> {
+    let mut tags = vec![
+        (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
+        (CLUSTER_TAG.to_string(), cluster_label.to_string()),
+        (
+            SERVICE_ACCOUNT_TAG.to_string(),
+            format!("{}/{}", spec.namespace, spec.name),
+        ),
+    ];
+    for (k, v) in &spec.tags {
+        if !tags.iter().any(|(tk, _)| tk == k) {
+            tags.push((k.clone(), v.clone()));
+        }
+    }
+    tags
+}
+
+/// An existing role's session duration, boundary and tags converge to what the spec asks.
+pub(super) fn plan_role_settings(
+    spec: &CreateSpec,
+    role: &crate::aws::Role,
+    plan: &mut Plan<IamStep>,
+) {
     if let Some(seconds) = spec.max_session_duration {
         if role.max_session_duration != Some(seconds) {
             plan.push(IamStep::UpdateMaxSessionDuration {
@@ -231,7 +249,6 @@ fn plan_existing_role(
             previous,
         });
     }
-    Ok(())
 }
 
 /// A binding: the role's plan ([`plan_role`]), then the service account annotated with its role.

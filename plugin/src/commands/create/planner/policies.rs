@@ -2,21 +2,19 @@
 //! and the lint warnings for the documents about to be applied.
 
 use super::super::facts::RoleFacts;
-use super::super::spec::CreateSpec;
+use super::super::spec::{CreateSpec, DesiredPolicies};
 use super::super::INLINE_POLICY_NAME;
-use super::Target;
 use crate::plan::{IamStep, Plan};
 
 /// Push the policy steps for `role_name`. `managed_role`: the role exists and kubectl-irsa manages it, the
 /// only kind `--prune` changes.
 pub(super) fn plan_policies(
     spec: &CreateSpec,
-    target: &Target,
+    desired: &DesiredPolicies,
     facts: &RoleFacts,
     role_name: &str,
     plan: &mut Plan<IamStep>,
 ) {
-    let desired = spec.desired_policies(target);
     let exists = facts.role.is_some();
     for arn in &desired.managed {
         if exists && facts.attached.contains(arn) {
@@ -43,19 +41,14 @@ pub(super) fn plan_policies(
     }
     lint_warnings(spec, facts, plan);
     if spec.prune {
-        prune(facts, role_name, &desired, plan);
+        prune(facts, role_name, desired, plan);
     }
 }
 
 /// `--prune`: detach every managed policy the spec does not list and delete kubectl-irsa's inline policies
 /// it no longer puts; inline policies someone else put are named and left. Only on roles kubectl-irsa
 /// manages: a role given with attachRoleARN belongs to someone else.
-fn prune(
-    facts: &RoleFacts,
-    role_name: &str,
-    desired: &super::super::spec::DesiredPolicies,
-    plan: &mut Plan<IamStep>,
-) {
+fn prune(facts: &RoleFacts, role_name: &str, desired: &DesiredPolicies, plan: &mut Plan<IamStep>) {
     let Some(role) = &facts.role else { return };
     if !role.is_managed() {
         plan.warn(format!(
