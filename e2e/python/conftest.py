@@ -33,6 +33,7 @@ def free_port() -> int:
 @dataclass
 class Emulator:
     data_dir: Path
+    region: str = "us-east-1"
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen = None
     log: Path = None
@@ -48,7 +49,10 @@ class Emulator:
     def start(self) -> "Emulator":
         self.log = self.data_dir.parent / f"emulator-{self.port}.log"
         self.proc = subprocess.Popen(
-            [emulator_binary(), "serve", "--data-dir", str(self.data_dir), "--listen", f"127.0.0.1:{self.port}"],
+            [
+                emulator_binary(), "serve", "--data-dir", str(self.data_dir),
+                "--listen", f"127.0.0.1:{self.port}", "--region", self.region,
+            ],
             stdout=subprocess.DEVNULL,
             stderr=open(self.log, "ab"),
         )
@@ -83,8 +87,8 @@ class Emulator:
         env.update(
             AWS_ENDPOINT_URL=self.url,
             AWS_CA_BUNDLE=str(self.ca),
-            AWS_REGION="us-east-1",
-            AWS_DEFAULT_REGION="us-east-1",
+            AWS_REGION=self.region,
+            AWS_DEFAULT_REGION=self.region,
             AWS_ACCESS_KEY_ID=ADMIN_KEY,
             AWS_SECRET_ACCESS_KEY=ADMIN_SECRET,
             AWS_CONFIG_FILE="/dev/null",
@@ -107,7 +111,7 @@ class Emulator:
             service,
             endpoint_url=self.url,
             verify=str(self.ca),
-            region_name="us-east-1",
+            region_name=self.region,
             aws_access_key_id=ADMIN_KEY,
             aws_secret_access_key=ADMIN_SECRET,
         )

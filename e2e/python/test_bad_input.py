@@ -1,17 +1,19 @@
 """Hostile and malformed requests get proper AWS errors, never a 500, and the emulator keeps serving."""
 
 import ssl
+import subprocess
 import urllib.parse
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 import pytest
 
-from conftest import ADMIN_KEY, ADMIN_SECRET
+from conftest import ADMIN_KEY, ADMIN_SECRET, emulator_binary
 
 NS = "{https://iam.amazonaws.com/doc/2010-05-08/}"
 
@@ -134,3 +136,27 @@ def test_every_violation_is_reported_at_once(emulator):
     assert message.startswith("3 validation errors detected: "), message
     assert message.count("; ") == 2, message
     assert "at 'url' failed to satisfy constraint: Member must have length less than or equal to 255" in message
+
+
+def test_data_dir_ca_is_trusted_beside_a_machine_wide_ca_bundle(emulator, tmp_path):
+    """Corporate machines set AWS_CA_BUNDLE to the system bundle for every tool; `irsa-emulator <cmd> --data-dir D`
+    must still trust D's CA (it used to fail with "invalid peer certificate: UnknownIssuer")."""
+    system_bundle = Path("/etc/ssl/certs/ca-certificates.crt")
+    if not system_bundle.exists():
+        pytest.skip(f"no system CA bundle at {system_bundle} (Debian's ca-certificates)")
+    env = emulator.env()
+    env["AWS_CA_BUNDLE"] = str(system_bundle)
+    for command in (["audit"], ["cluster", "list"]):
+        out = subprocess.run(
+            [emulator_binary(), *command, "--data-dir", str(emulator.data_dir), "--endpoint-url", emulator.url],
+            env=env, capture_output=True, text=True,
+        )
+        assert out.returncode == 0, f"{command}: {out.stderr}"
+        assert "UnknownIssuer" not in out.stderr
+    # A bundle that cannot be read is named, not silently replaced.
+    env["AWS_CA_BUNDLE"] = str(tmp_path / "missing.pem")
+    out = subprocess.run(
+        [emulator_binary(), "cluster", "list", "--data-dir", str(emulator.data_dir), "--endpoint-url", emulator.url],
+        env=env, capture_output=True, text=True,
+    )
+    assert out.returncode != 0 and "missing.pem" in out.stderr, out.stderr

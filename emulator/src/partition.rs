@@ -1,4 +1,7 @@
-//! AWS partitions: which ARN prefix a region's resources carry and where IAM, a global service, signs.
+//! AWS partitions: which ARN prefix a region's resources carry and where IAM, a global service, signs; and
+//! the emulated [`Account`], which mints every ARN in its region's partition.
+
+use std::sync::Arc;
 
 /// The partition a region belongs to (`aws`, `aws-cn`, `aws-us-gov`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,55 @@ impl Partition {
             Partition::GovCloud => "us-gov-west-1",
         }
     }
+
+    /// What every AWS managed policy's ARN starts with in this partition (its path follows).
+    pub fn managed_policy_prefix(self) -> String {
+        format!("arn:{}:iam::aws:policy", self.name())
+    }
+}
+
+/// The one emulated account and the partition of the region it serves (`--region cn-north-1` makes
+/// `arn:aws-cn:` roles, providers, sessions and managed policies, as AWS China does).
+#[derive(Debug, Clone)]
+pub struct Account {
+    id: Arc<str>,
+    partition: Partition,
+}
+
+impl Account {
+    pub fn new(id: &str, region: &str) -> Account {
+        Account {
+            id: id.into(),
+            partition: Partition::of_region(region),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn partition(&self) -> Partition {
+        self.partition
+    }
+
+    /// `arn:<partition>:<service>:<region>:<account>:<resource>`; global services leave `region` empty.
+    pub fn arn(&self, service: &str, region: &str, resource: &str) -> String {
+        format!(
+            "arn:{}:{service}:{region}:{}:{resource}",
+            self.partition.name(),
+            self.id
+        )
+    }
+
+    /// An IAM ARN of this account: `role/path/name`, `policy/…`, `oidc-provider/…`, `root`.
+    pub fn iam_arn(&self, resource: &str) -> String {
+        self.arn("iam", "", resource)
+    }
+
+    /// An STS ARN of this account: `assumed-role/role/session`.
+    pub fn sts_arn(&self, resource: &str) -> String {
+        self.arn("sts", "", resource)
+    }
 }
 
 #[cfg(test)]
@@ -59,6 +111,32 @@ mod tests {
         assert_eq!(
             Partition::of_region("us-gov-east-1").iam_signing_region(),
             "us-gov-west-1"
+        );
+    }
+
+    #[test]
+    fn accounts_mint_arns_in_their_partition() {
+        let china = Account::new("111122223333", "cn-north-1");
+        assert_eq!(
+            china.iam_arn("role/app"),
+            "arn:aws-cn:iam::111122223333:role/app"
+        );
+        assert_eq!(
+            china.sts_arn("assumed-role/app/s"),
+            "arn:aws-cn:sts::111122223333:assumed-role/app/s"
+        );
+        let gov = Account::new("111122223333", "us-gov-west-1");
+        assert_eq!(
+            gov.arn("eks", "us-gov-west-1", "cluster/c"),
+            "arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/c"
+        );
+        assert_eq!(
+            gov.partition().managed_policy_prefix(),
+            "arn:aws-us-gov:iam::aws:policy"
+        );
+        assert_eq!(
+            Account::new("111122223333", "eu-west-1").iam_arn("root"),
+            "arn:aws:iam::111122223333:root"
         );
     }
 }

@@ -14,7 +14,7 @@ pub use session::{IssuedCredentials, Session, SessionGrant, SessionKeys, Session
 
 use crate::audit::{Audit, Decision, Entry};
 use crate::config::AdminCredentials;
-use crate::partition::Partition;
+use crate::partition::{Account, Partition};
 use crate::protocol::{
     authorization, check_scope, signing_time, verify_signature, Authorization, AwsError,
     SignedRequest,
@@ -39,7 +39,7 @@ pub const ADMIN_USER_ID: &str = "AIDAIRSAEMULATORADMIN";
 
 impl Caller {
     /// The ARN AWS reports for this caller (GetCallerIdentity, AccessDenied messages).
-    pub fn arn(&self, account_id: &str) -> String {
+    pub fn arn(&self, account: &Account) -> String {
         match self {
             Caller::Session(Session {
                 principal:
@@ -49,8 +49,8 @@ impl Caller {
                         ..
                     },
                 ..
-            }) => format!("arn:aws:sts::{account_id}:assumed-role/{role_name}/{session_name}"),
-            _ => format!("arn:aws:iam::{account_id}:user/{ADMIN_USER_NAME}"),
+            }) => account.sts_arn(&format!("assumed-role/{role_name}/{session_name}")),
+            _ => account.iam_arn(&format!("user/{ADMIN_USER_NAME}")),
         }
     }
 

@@ -36,7 +36,8 @@ pub(crate) struct Connection {
         default_value = "https://127.0.0.1:8443"
     )]
     endpoint_url: String,
-    /// CA to trust for HTTPS [default: ca.pem in the data dir].
+    /// CA bundle to trust for HTTPS, besides ca.pem in the data dir (which is trusted whenever it exists, so a
+    /// machine-wide AWS_CA_BUNDLE of public roots does not shut out the emulator's own CA).
     #[arg(long, env = "AWS_CA_BUNDLE")]
     ca_bundle: Option<PathBuf>,
     #[command(flatten)]
@@ -83,21 +84,44 @@ impl Connection {
     pub(crate) fn client(&self) -> anyhow::Result<reqwest::Client> {
         let mut builder = reqwest::Client::builder();
         if self.endpoint_url.starts_with("https://") {
-            let ca_path = self
-                .ca_bundle
-                .clone()
-                .unwrap_or_else(|| irsa_emulator::tls::ca_path(&self.data_dir.resolve()));
-            let pem = std::fs::read(&ca_path).with_context(|| {
-                format!(
-                    "cannot read the emulator's CA at {} (pass --ca-bundle or set AWS_CA_BUNDLE)",
-                    ca_path.display()
-                )
-            })?;
-            builder = builder
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(reqwest::Certificate::from_pem(&pem)?);
+            builder = builder.tls_built_in_root_certs(false);
+            for root in self.roots()? {
+                builder = builder.add_root_certificate(root);
+            }
         }
         Ok(builder.build()?)
+    }
+
+    /// Every certificate of `--ca-bundle` (which must be readable when given) and the data dir's CA (when it
+    /// exists); at least one of them.
+    fn roots(&self) -> anyhow::Result<Vec<reqwest::Certificate>> {
+        let mut roots = Vec::new();
+        if let Some(bundle) = &self.ca_bundle {
+            let pem = std::fs::read(bundle).with_context(|| {
+                format!(
+                    "cannot read the CA bundle {} (from --ca-bundle or AWS_CA_BUNDLE)",
+                    bundle.display()
+                )
+            })?;
+            roots.extend(
+                reqwest::Certificate::from_pem_bundle(&pem)
+                    .with_context(|| format!("{} is not a PEM bundle", bundle.display()))?,
+            );
+        }
+        let own = irsa_emulator::tls::ca_path(&self.data_dir.resolve());
+        if let Ok(pem) = std::fs::read(&own) {
+            roots.extend(
+                reqwest::Certificate::from_pem_bundle(&pem)
+                    .with_context(|| format!("{} is not a PEM certificate", own.display()))?,
+            );
+        }
+        if roots.is_empty() {
+            bail!(
+                "cannot read the emulator's CA at {} (pass --data-dir, --ca-bundle or set AWS_CA_BUNDLE)",
+                own.display()
+            );
+        }
+        Ok(roots)
     }
 
     pub(crate) fn url(&self, path: &str) -> String {

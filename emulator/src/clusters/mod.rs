@@ -12,6 +12,7 @@ use base64::Engine;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use crate::partition::Account;
 use crate::protocol::AwsError;
 use crate::state::model::Cluster;
 use crate::state::Store;
@@ -78,16 +79,16 @@ pub struct Clusters {
     /// Own issuers are minted under it: `{public_url}/id/{id}`.
     public_url: Arc<str>,
     region: Arc<str>,
-    account_id: Arc<str>,
+    account: Account,
 }
 
 impl Clusters {
-    pub fn new(store: Arc<Store>, public_url: &str, region: &str, account_id: &str) -> Self {
+    pub fn new(store: Arc<Store>, public_url: &str, region: &str, account: &Account) -> Self {
         Clusters {
             store,
             public_url: public_url.into(),
             region: region.into(),
-            account_id: account_id.into(),
+            account: account.clone(),
         }
     }
 
@@ -96,15 +97,17 @@ impl Clusters {
     }
 
     pub fn account_id(&self) -> &str {
-        &self.account_id
+        self.account.id()
+    }
+
+    pub fn account(&self) -> &Account {
+        &self.account
     }
 
     /// The ARN EKS gives the cluster `name`, whether or not it exists.
     pub fn arn(&self, name: &str) -> String {
-        format!(
-            "arn:aws:eks:{}:{}:cluster/{name}",
-            self.region, self.account_id
-        )
+        self.account
+            .arn("eks", &self.region, &format!("cluster/{name}"))
     }
 
     /// The id in `{public_url}/id/{id}`, for issuers this emulator serves.

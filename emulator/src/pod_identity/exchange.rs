@@ -9,6 +9,7 @@ use irsa_names::{
 };
 use irsa_policy::{evaluate, Evaluation, PolicyDocument, PrincipalRef, RequestContext};
 
+use crate::partition::Account;
 use crate::protocol::AwsError;
 use crate::services::sts::token::{KubernetesClaims, VerifiedToken};
 use crate::state::model::{Cluster, PodIdentityAssociation, Tag};
@@ -119,7 +120,7 @@ pub enum Caller<'a> {
     Role {
         session_arn: &'a str,
         role_arn: &'a str,
-        account_id: &'a str,
+        account: &'a Account,
     },
 }
 
@@ -132,11 +133,11 @@ impl Caller<'_> {
             Caller::Role {
                 session_arn,
                 role_arn,
-                account_id,
+                account,
             } => vec![
                 PrincipalRef::aws(session_arn),
                 PrincipalRef::aws(role_arn),
-                PrincipalRef::aws(format!("arn:aws:iam::{account_id}:root")),
+                PrincipalRef::aws(account.iam_arn("root")),
             ],
         }
     }
@@ -154,14 +155,12 @@ fn assume_context(
 ) -> RequestContext {
     let mut ctx = RequestContext::new(action).with_key("sts:RoleSessionName", session);
     if let Caller::Role {
-        role_arn,
-        account_id,
-        ..
+        role_arn, account, ..
     } = caller
     {
         ctx = ctx
             .with_key("aws:PrincipalArn", role_arn)
-            .with_key("aws:PrincipalAccount", account_id);
+            .with_key("aws:PrincipalAccount", account.id());
     }
     if let Some(id) = external_id {
         ctx = ctx.with_key("sts:ExternalId", id);

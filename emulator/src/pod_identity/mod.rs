@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 
 use crate::clusters;
+use crate::partition::Account;
 use crate::protocol::AwsError;
 use crate::state::model::{PodIdentityAssociation, Role, Tag};
 use crate::state::{AssociationFilter, Db, Page, Store};
@@ -72,7 +73,7 @@ impl From<crate::state::StoreError> for Refusal {
 pub struct Associations {
     store: Arc<Store>,
     region: Arc<str>,
-    account_id: Arc<str>,
+    account: Account,
 }
 
 pub fn not_found(id: &str) -> AwsError {
@@ -94,18 +95,19 @@ fn already_exists(existing: &PodIdentityAssociation) -> AwsError {
 }
 
 impl Associations {
-    pub fn new(store: Arc<Store>, region: &str, account_id: &str) -> Self {
+    pub fn new(store: Arc<Store>, region: &str, account: &Account) -> Self {
         Associations {
             store,
             region: region.into(),
-            account_id: account_id.into(),
+            account: account.clone(),
         }
     }
 
     pub fn arn(&self, cluster: &str, id: &str) -> String {
-        format!(
-            "arn:aws:eks:{}:{}:podidentityassociation/{cluster}/{id}",
-            self.region, self.account_id
+        self.account.arn(
+            "eks",
+            &self.region,
+            &format!("podidentityassociation/{cluster}/{id}"),
         )
     }
 
@@ -145,7 +147,8 @@ impl Associations {
     fn external_id(&self, cluster: &str, namespace: &str, service_account: &str) -> String {
         format!(
             "{}/{}/{cluster}/{namespace}/{service_account}",
-            self.region, self.account_id
+            self.region,
+            self.account.id()
         )
     }
 
@@ -160,7 +163,7 @@ impl Associations {
         let disable_session_tags = new.disable_session_tags.unwrap_or(false);
         let policy = new.policy.filter(|p| !p.is_empty());
         if let Some(policy) = &policy {
-            validate::session_policy(policy, disable_session_tags)?;
+            validate::session_policy(policy, disable_session_tags, self.account.partition())?;
         }
         let target_role_arn = new.target_role_arn.filter(|t| !t.is_empty());
         if let Some(target) = &target_role_arn {
@@ -278,7 +281,11 @@ impl Associations {
                 changes.push("session policy replaced".into());
             }
             if let Some(policy) = &association.policy {
-                validate::session_policy(policy, association.disable_session_tags)?;
+                validate::session_policy(
+                    policy,
+                    association.disable_session_tags,
+                    self.account.partition(),
+                )?;
             }
             association.modified_at = Utc::now();
             db.put_association(&association)?;

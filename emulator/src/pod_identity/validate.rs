@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use irsa_names::{POD_IDENTITY_SERVICE_PRINCIPAL, POD_IDENTITY_TRUST_ACTIONS};
 use irsa_policy::{evaluate, Effect, PolicyDocument, RequestContext};
 
+use crate::partition::Partition;
 use crate::protocol::AwsError;
 use crate::state::model::{Role, Tag};
 
@@ -95,13 +96,17 @@ pub fn tags(tags: &[Tag]) -> Result<(), AwsError> {
 
 /// The association's session policy: an identity policy, allowed only with session tags disabled (aws-sdk-eks
 /// docs: "When using this policy, disableSessionTags must be set to true").
-pub fn session_policy(policy: &str, disable_session_tags: bool) -> Result<(), AwsError> {
+pub fn session_policy(
+    policy: &str,
+    disable_session_tags: bool,
+    partition: Partition,
+) -> Result<(), AwsError> {
     if !disable_session_tags {
         return Err(invalid_parameter(
             "disableSessionTags must be true when a policy is given",
         ));
     }
-    irsa_policy::validate(policy, irsa_policy::DocumentKind::Inline)
+    irsa_policy::validate_in(policy, irsa_policy::DocumentKind::Inline, partition.name())
         .map(|_| ())
         .map_err(|e| invalid_parameter(format!("The policy is invalid: {}", e.message())))
 }
@@ -235,11 +240,11 @@ mod tests {
         let many: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
         assert!(tags(&many).is_err());
         let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}).to_string();
-        assert!(session_policy(&policy, true).is_ok());
-        assert!(session_policy(&policy, false)
+        assert!(session_policy(&policy, true, Partition::Aws).is_ok());
+        assert!(session_policy(&policy, false, Partition::Aws)
             .unwrap_err()
             .message
             .contains("disableSessionTags"));
-        assert!(session_policy("{", true).is_err());
+        assert!(session_policy("{", true, Partition::Aws).is_err());
     }
 }

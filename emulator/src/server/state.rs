@@ -10,6 +10,7 @@ use crate::auth::session::SessionKeyError;
 use crate::auth::{Authenticator, SessionKeys};
 use crate::clusters::Clusters;
 use crate::config::Config;
+use crate::partition::Account;
 use crate::pod_identity::Associations;
 use crate::protocol::RequestLimits;
 use crate::services::admin::Admin;
@@ -42,23 +43,23 @@ impl AppState {
         store: Arc<Store>,
         audit: Audit,
     ) -> Result<AppState, SessionKeyError> {
-        let account_id = config.account_id.as_str();
+        let account = &Account::new(&config.account_id, &config.region);
         let sessions = Arc::new(SessionKeys::load_or_create(&store)?);
         let audit = Arc::new(audit);
-        let catalog = Arc::new(Catalog::builtin());
-        let clusters = Clusters::new(store.clone(), public_url, &config.region, account_id);
+        let catalog = Arc::new(Catalog::builtin(account.partition()));
+        let clusters = Clusters::new(store.clone(), public_url, &config.region, account);
         let jwks = Arc::new(JwksCache::new(clusters.clone(), ca_pem));
-        let authorizer = Authorizer::new(store.clone(), catalog.clone(), audit.clone(), account_id);
-        let associations = Associations::new(store.clone(), &config.region, account_id);
+        let authorizer = Authorizer::new(store.clone(), catalog.clone(), audit.clone(), account);
+        let associations = Associations::new(store.clone(), &config.region, account);
         Ok(AppState {
-            iam: Iam::new(store.clone(), catalog, account_id, authorizer.clone()),
+            iam: Iam::new(store.clone(), catalog, account, authorizer.clone()),
             sts: Sts::new(
                 store.clone(),
                 sessions.clone(),
                 audit.clone(),
                 jwks.clone(),
                 authorizer.clone(),
-                account_id,
+                account,
             ),
             eks: Eks::new(
                 clusters.clone(),

@@ -75,7 +75,7 @@ async fn reset(
         blocking(move || store.write(|db| Ok::<_, AwsError>(db.clear(query.clusters)?))).await?;
     admin.jwks.forget_all();
     admin.audit.record(Entry {
-        caller: &Caller::Admin.arn(admin.clusters.account_id()),
+        caller: &Caller::Admin.arn(admin.clusters.account()),
         action: "emulator:Reset",
         role: None,
         decision: Decision::Allow,

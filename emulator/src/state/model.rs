@@ -68,7 +68,9 @@ impl ManagedPolicy {
     }
 
     pub fn is_aws_managed(&self) -> bool {
-        self.arn.starts_with("arn:aws:iam::aws:policy/")
+        // `arn:<partition>:iam::aws:policy/…`: the account field is `aws`.
+        let mut fields = self.arn.splitn(6, ':');
+        fields.nth(4) == Some("aws") && self.arn.contains(":policy/")
     }
 }
 

@@ -34,7 +34,7 @@ where
 
 impl Eks {
     fn audit(&self, caller: &Caller, action: &str, role: Option<&str>, outcome: Outcome) {
-        let caller = caller.arn(self.clusters.account_id());
+        let caller = caller.arn(self.clusters.account());
         let (decision, code, explanation) = match outcome {
             Outcome::Done(explanation) => (Decision::Allow, None, explanation),
             Outcome::Refused(refusal) => (

@@ -77,7 +77,7 @@ fn cluster_json(cluster: &Cluster) -> Value {
         "createdAt": cluster.created_at.timestamp() as f64,
         "version": cluster.version,
         "endpoint": cluster.endpoint,
-        "roleArn": format!("arn:aws:iam::{}:role/eksClusterRole", account_of(&cluster.arn)),
+        "roleArn": cluster_role_arn(&cluster.arn),
         "identity": { "oidc": { "issuer": cluster.issuer } },
         "status": "ACTIVE",
         "certificateAuthority": certificate_authority(cluster),
@@ -96,8 +96,15 @@ fn certificate_authority(cluster: &Cluster) -> Value {
     }
 }
 
-fn account_of(arn: &str) -> &str {
-    arn.split(':').nth(4).unwrap_or_default()
+/// The cluster's service role, in the cluster's partition and account (`arn:aws-cn:eks:…` → `arn:aws-cn:iam::…`).
+fn cluster_role_arn(cluster_arn: &str) -> String {
+    let fields: Vec<&str> = cluster_arn.split(':').collect();
+    let (partition, account) = (fields.get(1), fields.get(4));
+    format!(
+        "arn:{}:iam::{}:role/eksClusterRole",
+        partition.unwrap_or(&"aws"),
+        account.unwrap_or(&"")
+    )
 }
 
 async fn describe_cluster(

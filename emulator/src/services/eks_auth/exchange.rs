@@ -111,7 +111,7 @@ pub async fn exchange(
     cluster_name: &str,
     token: Option<&str>,
 ) -> Result<Granted, AwsError> {
-    let agent_arn = agent.arn(eks_auth.clusters.account_id());
+    let agent_arn = agent.arn(eks_auth.clusters.account());
     let unverified = |err: AwsError| {
         let why = AwsError {
             message: format!("{} (agent {agent_arn})", err.message),
@@ -231,7 +231,7 @@ fn refused(err: AwsError, role: Option<&str>, why: String) -> Refused {
 
 /// Blocking: the association, the roles and their trust, and the credentials.
 fn grant(e: &EksAuth, cluster: &Cluster, pod: PodSubject) -> Result<(Granted, String), Refused> {
-    let account = e.clusters.account_id().to_string();
+    let account = e.clusters.account().clone();
     let store_error =
         |err: crate::state::StoreError| refused(err.into(), None, "state store failure".into());
     let association = e
@@ -299,10 +299,7 @@ fn grant(e: &EksAuth, cluster: &Cluster, pod: PodSubject) -> Result<(Granted, St
         )
     });
     let granted = Granted {
-        assumed_role_arn: format!(
-            "arn:aws:sts::{account}:assumed-role/{}/{session}",
-            granted_role.name
-        ),
+        assumed_role_arn: account.sts_arn(&format!("assumed-role/{}/{session}", granted_role.name)),
         assumed_role_id: format!("{}:{session}", granted_role.role_id),
         pod,
         association,
@@ -340,7 +337,7 @@ fn chain(
     target_arn: &str,
 ) -> Result<(Role, String), Refused> {
     let deny = |why: String| refused(cannot_assume(), Some(target_arn), why);
-    let account = e.clusters.account_id();
+    let account = e.clusters.account();
     let first_session = Caller::Session(Session {
         access_key_id: String::new(),
         principal: assumed(first, session),
@@ -367,21 +364,19 @@ fn chain(
         .map_err(|err| refused(err.into(), Some(target_arn), "state store failure".into()))?
         .ok_or_else(|| {
             deny(format!(
-                "target role {target_arn} does not exist in account {account}"
+                "target role {target_arn} does not exist in account {}",
+                account.id()
             ))
         })?;
     let trust = e
         .trust
         .of(&target)
         .map_err(|err| refused(err, Some(target_arn), "trust policy unreadable".into()))?;
-    let session_arn = format!(
-        "arn:aws:sts::{account}:assumed-role/{}/{session}",
-        first.name
-    );
+    let session_arn = account.sts_arn(&format!("assumed-role/{}/{session}", first.name));
     let caller = decide::Caller::Role {
         session_arn: &session_arn,
         role_arn: &first.arn,
-        account_id: account,
+        account,
     };
     let explanation = decide::trust_decision(
         &trust,

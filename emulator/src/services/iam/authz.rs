@@ -11,6 +11,7 @@ use super::catalog::Catalog;
 use super::find_policy;
 use crate::audit::{self, Audit, Entry};
 use crate::auth::{Caller, Session, SessionPrincipal};
+use crate::partition::Account;
 use crate::protocol::AwsError;
 use crate::state::{Db, Store};
 
@@ -68,7 +69,7 @@ pub struct Authorizer {
     store: Arc<Store>,
     catalog: Arc<Catalog>,
     audit: Arc<Audit>,
-    account_id: Arc<str>,
+    account: Account,
 }
 
 impl Authorizer {
@@ -76,13 +77,13 @@ impl Authorizer {
         store: Arc<Store>,
         catalog: Arc<Catalog>,
         audit: Arc<Audit>,
-        account_id: &str,
+        account: &Account,
     ) -> Self {
         Authorizer {
             store,
             catalog,
             audit,
-            account_id: account_id.into(),
+            account: account.clone(),
         }
     }
 
@@ -116,7 +117,7 @@ fn authorize(
     else {
         return Ok(());
     };
-    let caller_arn = caller.arn(&state.account_id);
+    let caller_arn = caller.arn(&state.account);
     let loaded = state
         .store
         .read(|db| policy_documents(&state.catalog, db, role_name, role_id))?;
@@ -125,9 +126,9 @@ fn authorize(
             .with_resource(resource)
             .with_key(
                 "aws:PrincipalArn",
-                format!("arn:aws:iam::{}:role/{role_name}", &*state.account_id),
+                state.account.iam_arn(&format!("role/{role_name}")),
             )
-            .with_key("aws:PrincipalAccount", &*state.account_id),
+            .with_key("aws:PrincipalAccount", state.account.id()),
         session,
     );
 
@@ -209,6 +210,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::partition::Partition;
     use crate::state::model::{InlinePolicy, Role, Tag};
 
     const ACCOUNT: &str = "111122223333";
@@ -249,9 +251,9 @@ mod tests {
         let audit = Arc::new(Audit::new(None));
         let authorizer = Authorizer::new(
             store.clone(),
-            Arc::new(Catalog::builtin()),
+            Arc::new(Catalog::builtin(Partition::Aws)),
             audit.clone(),
-            ACCOUNT,
+            &Account::new(ACCOUNT, "us-east-1"),
         );
         (authorizer, audit, store)
     }

@@ -5,6 +5,11 @@
 //! (one line a policy, sorted by name) and the default version's documents, deflated one by one. Nothing is
 //! read at start-up; the index is parsed on the first IAM request that needs it, and a document is inflated
 //! only when a caller asks for that policy.
+//!
+//! In AWS China and GovCloud the same policies are `arn:aws-cn:iam::aws:policy/…` (`arn:aws-us-gov:…`), and
+//! the documents name that partition's resources; the catalog is AWS's commercial one with its ARNs moved
+//! to the partition served (AWS publishes no separate list here, and some policies exist in one partition
+//! only).
 
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -12,6 +17,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::partition::Partition;
 use crate::state::model::{ManagedPolicy, PolicyVersion};
 
 const INDEX: &str = include_str!(concat!(
@@ -22,9 +28,6 @@ const DOCUMENTS: &[u8] = include_bytes!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/data/aws-managed-policies.deflate"
 ));
-
-/// What every AWS managed policy ARN starts with (the path follows).
-pub const ARN_PREFIX: &str = "arn:aws:iam::aws:policy";
 
 /// One policy: its line of the index (split into fields when asked) and its bytes in [`DOCUMENTS`].
 struct Entry {
@@ -64,12 +67,12 @@ impl Entry {
 
 /// A policy of the catalog, cheap to hold: its record is made when asked for.
 #[derive(Clone, Copy)]
-pub struct AwsPolicy(&'static Entry);
+pub struct AwsPolicy(&'static Entry, Partition);
 
 impl AwsPolicy {
     pub fn arn(&self) -> String {
         let f = self.0.fields();
-        format!("{ARN_PREFIX}{}{}", f.path, f.name)
+        format!("{}{}{}", self.1.managed_policy_prefix(), f.path, f.name)
     }
 
     /// The policy as GetPolicy and ListPolicies show it: without versions, so no document is inflated.
@@ -97,7 +100,7 @@ impl AwsPolicy {
         let mut policy = self.summary();
         policy.versions.push(PolicyVersion {
             version_id: policy.default_version_id.clone(),
-            document: inflate(self.0),
+            document: in_partition(inflate(self.0), self.1),
             create_date: policy.update_date,
         });
         policy
@@ -107,12 +110,18 @@ impl AwsPolicy {
 /// The index, parsed once on first use and kept for the life of the process.
 static ENTRIES: OnceLock<Vec<Entry>> = OnceLock::new();
 
-#[derive(Default)]
-pub struct Catalog;
+pub struct Catalog {
+    partition: Partition,
+}
 
 impl Catalog {
-    pub fn builtin() -> Catalog {
-        Catalog
+    /// AWS's managed policies as `partition` names them.
+    pub fn builtin(partition: Partition) -> Catalog {
+        Catalog { partition }
+    }
+
+    pub fn partition(&self) -> Partition {
+        self.partition
     }
 
     fn entries(&self) -> &'static [Entry] {
@@ -121,20 +130,22 @@ impl Catalog {
 
     /// The policy with its default version and that version's document.
     pub fn get(&self, arn: &str) -> Option<ManagedPolicy> {
-        let (path, name) = arn.strip_prefix(ARN_PREFIX)?.rsplit_once('/')?;
+        let prefix = self.partition.managed_policy_prefix();
+        let (path, name) = arn.strip_prefix(&prefix)?.rsplit_once('/')?;
         let entries = self.entries();
         let entry = &entries[entries.binary_search_by(|e| e.name().cmp(name)).ok()?];
-        let policy = AwsPolicy(entry);
+        let policy = AwsPolicy(entry, self.partition);
         (entry.fields().path.strip_suffix('/') == Some(path)).then(|| policy.with_document())
     }
 
     /// Every policy under `path_prefix`, by name.
     pub fn listing(&self, path_prefix: &str) -> impl Iterator<Item = AwsPolicy> + '_ {
         let prefix = path_prefix.to_string();
+        let partition = self.partition;
         self.entries()
             .iter()
             .filter(move |e| e.fields().path.starts_with(&prefix))
-            .map(AwsPolicy)
+            .map(move |e| AwsPolicy(e, partition))
     }
 }
 
@@ -168,6 +179,14 @@ fn inflate(entry: &Entry) -> String {
     String::from_utf8(bytes).expect("documents are UTF-8 JSON (checked by tests)")
 }
 
+/// A commercial-partition document as another partition's copy names its resources.
+fn in_partition(document: String, partition: Partition) -> String {
+    match partition {
+        Partition::Aws => document,
+        other => document.replace("arn:aws:", &format!("arn:{}:", other.name())),
+    }
+}
+
 /// The same id on every start, like AWS's fixed ids for its managed policies.
 fn stable_policy_id(name: &str) -> String {
     let digest = Sha256::digest(name.as_bytes());
@@ -186,7 +205,7 @@ mod tests {
 
     #[test]
     fn the_index_covers_the_documents_and_is_sorted_by_unique_name() {
-        let entries = Catalog::builtin().entries();
+        let entries = Catalog::builtin(Partition::Aws).entries();
         assert!(entries.len() > 1_500, "{} policies", entries.len());
         assert!(entries.windows(2).all(|w| w[0].name() < w[1].name()));
         assert_eq!(entries.last().unwrap().document.end, DOCUMENTS.len());
@@ -207,7 +226,7 @@ mod tests {
     /// of 1,500 real documents the grammar in irsa-policy must not refuse.
     #[test]
     fn every_default_document_is_a_valid_managed_policy() {
-        let catalog = Catalog::builtin();
+        let catalog = Catalog::builtin(Partition::Aws);
         for listed in catalog.listing("/") {
             let policy = catalog.get(&listed.arn()).expect("found by its own ARN");
             let document = &policy.default_version().expect("default version").document;
@@ -218,7 +237,7 @@ mod tests {
 
     #[test]
     fn lookups_need_the_right_path() {
-        let catalog = Catalog::builtin();
+        let catalog = Catalog::builtin(Partition::Aws);
         let ebs = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
         let policy = catalog.get(ebs).expect("EBS CSI driver policy");
         assert_eq!(policy.arn, ebs);
@@ -243,5 +262,25 @@ mod tests {
             .iter()
             .all(|p| p.path == "/job-function/" && p.versions.is_empty()));
         assert!(jobs.iter().any(|p| p.name == "ViewOnlyAccess"));
+    }
+
+    #[test]
+    fn other_partitions_name_the_policies_and_their_resources_in_theirs() {
+        let china = Catalog::builtin(Partition::China);
+        let arn = "arn:aws-cn:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
+        let policy = china.get(arn).expect("found by its aws-cn ARN");
+        assert_eq!(policy.arn, arn);
+        assert!(china
+            .get("arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy")
+            .is_none());
+        let document = &policy.default_version().unwrap().document;
+        assert!(document.contains("arn:aws-cn:ec2:"), "{document}");
+        assert!(!document.contains("arn:aws:"), "{document}");
+        irsa_policy::validate_in(document, irsa_policy::DocumentKind::Managed, "aws-cn")
+            .expect("valid in aws-cn");
+        let listed = china.listing("/job-function/").next().unwrap();
+        assert!(listed
+            .arn()
+            .starts_with("arn:aws-cn:iam::aws:policy/job-function/"));
     }
 }

@@ -4,8 +4,8 @@ use chrono::Utc;
 
 use super::catalog::AwsPolicy;
 use super::paging::Paging;
-use super::render;
-use super::roles::merge_tags;
+use super::render::{self, PolicyView};
+use super::roles::{merge_tags, KeyCase};
 use super::Iam;
 use super::{documents, find_policy, validate, Handled};
 use crate::protocol::AwsError;
@@ -29,7 +29,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
     let tags = p.tags("Tags")?;
     validate::tags(&tags)?;
     validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
-    documents::managed(document)?;
+    documents::managed(document, iam.account().partition())?;
     let policy = iam.write(|db| {
         if db.policy_name_taken(name)? {
             return Err(AwsError::already_exists(format!(
@@ -41,7 +41,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
             name: name.to_string(),
             path: path.to_string(),
             policy_id: crate::ids::policy_id(),
-            arn: format!("arn:aws:iam::{}:policy{}{}", iam.account_id(), path, name),
+            arn: iam.account().iam_arn(&format!("policy{path}{name}")),
             description: description.map(str::to_string),
             create_date: now,
             update_date: now,
@@ -54,12 +54,12 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
             next_version: 2,
             tags: Vec::new(),
         };
-        merge_tags(&mut policy.tags, tags, "TagsPerPolicy")?;
+        merge_tags(&mut policy.tags, tags, "TagsPerPolicy", KeyCase::Sensitive)?;
         db.put_policy(&policy)?;
         Ok(policy)
     })?;
     let mut xml = XmlWriter::new();
-    render::policy(&mut xml, "Policy", &policy, 0);
+    render::policy(&mut xml, "Policy", &policy, 0, PolicyView::Created);
     Ok(Some(xml))
 }
 
@@ -70,7 +70,7 @@ pub fn get(iam: &Iam, p: &Params) -> Handled {
         Ok((policy, db.attachment_count(arn)?))
     })?;
     let mut xml = XmlWriter::new();
-    render::policy(&mut xml, "Policy", &policy, attachments);
+    render::policy(&mut xml, "Policy", &policy, attachments, PolicyView::Got);
     Ok(Some(xml))
 }
 
@@ -150,7 +150,7 @@ pub fn list(iam: &Iam, p: &Params) -> Handled {
             Listed::Aws(p) => p.summary(),
             Listed::Local(p) => *p,
         };
-        render::policy(&mut xml, "member", &policy, count);
+        render::policy(&mut xml, "member", &policy, count, PolicyView::Listed);
     }
     xml.close("Policies");
     render::pagination(&mut xml, page.next_marker.as_deref());
@@ -193,7 +193,7 @@ pub fn create_version(iam: &Iam, p: &Params) -> Handled {
     let document = p.required("PolicyDocument")?;
     let set_default = p.bool("SetAsDefault")?.unwrap_or(false);
     validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
-    documents::managed(document)?;
+    documents::managed(document, iam.account().partition())?;
     let (version, is_default) = iam.write(|db| {
         let mut policy = customer_policy(iam, db, arn)?;
         if policy.versions.len() >= MAX_VERSIONS {

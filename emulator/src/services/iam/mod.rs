@@ -20,6 +20,7 @@ use std::sync::Arc;
 use catalog::Catalog;
 
 use crate::auth::{missing_authentication, Caller};
+use crate::partition::Account;
 use crate::protocol::{AwsError, Params, XmlWriter};
 use crate::state::model::ManagedPolicy;
 use crate::state::{blocking, Db, Store};
@@ -34,7 +35,7 @@ type Handler = fn(&Iam, &Params) -> Handled;
 pub struct Iam {
     store: Arc<Store>,
     catalog: Arc<Catalog>,
-    account_id: Arc<str>,
+    account: Account,
     authorizer: Authorizer,
 }
 
@@ -42,19 +43,23 @@ impl Iam {
     pub fn new(
         store: Arc<Store>,
         catalog: Arc<Catalog>,
-        account_id: &str,
+        account: &Account,
         authorizer: Authorizer,
     ) -> Self {
         Iam {
             store,
             catalog,
-            account_id: account_id.into(),
+            account: account.clone(),
             authorizer,
         }
     }
 
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
     pub fn account_id(&self) -> &str {
-        &self.account_id
+        self.account.id()
     }
 
     /// [`Store::read`] with IAM's error.
@@ -88,6 +93,8 @@ impl Iam {
     fn dispatch(&self, action: &str, params: &Params) -> Handled {
         match handler(action) {
             Some(handle) => handle(self, params),
+            // IAM's own answer to an action it lacks (fog-aws#368: "InvalidAction => Could not find
+            // operation ReplaceIamInstanceProfileAssociation for version 2010-05-08").
             None => Err(AwsError::new(
                 "InvalidAction",
                 axum::http::StatusCode::BAD_REQUEST,
@@ -98,14 +105,14 @@ impl Iam {
 
     /// The resource ARN an IAM action acts on, as IAM authorizes it.
     fn resource_for(&self, action: &str, params: &Params) -> String {
-        let account = self.account_id();
+        let account = self.account();
         if let Some(name) = params.get("RoleName") {
             let arn = self
                 .read(|db| Ok(db.role(name)?.map(|r| r.arn)))
                 .ok()
                 .flatten();
             let path = params.get("Path").unwrap_or("/");
-            return arn.unwrap_or_else(|| format!("arn:aws:iam::{account}:role{path}{name}"));
+            return arn.unwrap_or_else(|| account.iam_arn(&format!("role{path}{name}")));
         }
         if let Some(arn) = params
             .get("PolicyArn")
@@ -114,18 +121,18 @@ impl Iam {
             return arn.to_string();
         }
         match action {
-            "CreatePolicy" => format!(
-                "arn:aws:iam::{account}:policy{}{}",
+            "CreatePolicy" => account.iam_arn(&format!(
+                "policy{}{}",
                 params.get("Path").unwrap_or("/"),
                 params.get("PolicyName").unwrap_or_default()
-            ),
-            "CreateOpenIDConnectProvider" => format!(
-                "arn:aws:iam::{account}:oidc-provider/{}",
+            )),
+            "CreateOpenIDConnectProvider" => account.iam_arn(&format!(
+                "oidc-provider/{}",
                 params
                     .get("Url")
                     .and_then(|u| provider_url(u).ok())
                     .unwrap_or_default()
-            ),
+            )),
             _ => "*".to_string(),
         }
     }
@@ -175,9 +182,12 @@ fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// A policy by ARN, from the AWS catalog or the account's own; IAM's wording when it is not there.
+/// A policy by ARN, from the AWS catalog or the account's own; IAM's wording when it is not there. An ARN
+/// of another partition than the catalog's is as invalid as a malformed one (policies, like everything
+/// else, live in one partition).
 pub fn find_policy(catalog: &Catalog, db: &Db, arn: &str) -> Result<ManagedPolicy, AwsError> {
-    if !arn.starts_with("arn:aws:iam::") || !arn.contains(":policy/") {
+    let iam_prefix = format!("arn:{}:iam::", catalog.partition().name());
+    if !arn.starts_with(&iam_prefix) || !arn.contains(":policy/") {
         return Err(AwsError::invalid_input(format!("ARN {arn} is not valid.")));
     }
     let found = match catalog.get(arn) {

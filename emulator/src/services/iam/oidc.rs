@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use super::paging::Paging;
 use super::render;
-use super::roles::merge_tags;
+use super::roles::{merge_tags, KeyCase};
 use super::Iam;
 use super::{validate, Handled};
 use crate::protocol::AwsError;
@@ -68,7 +68,8 @@ fn client_id(value: &str) -> Result<(), AwsError> {
 }
 
 fn existing(db: &Db, arn: &str) -> Result<OidcProvider, AwsError> {
-    if !arn.starts_with("arn:aws:iam::") || !arn.contains(":oidc-provider/") {
+    let is_iam_arn = arn.starts_with("arn:") && arn.split(':').nth(2) == Some("iam");
+    if !is_iam_arn || !arn.contains(":oidc-provider/") {
         return Err(AwsError::validation(format!("ARN {arn} is not valid.")));
     }
     db.oidc_provider(arn)?.ok_or_else(|| {
@@ -92,7 +93,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
     thumbprints(&thumbprint_list)?;
     let tags = p.tags("Tags")?;
     validate::tags(&tags)?;
-    let arn = format!("arn:aws:iam::{}:oidc-provider/{}", iam.account_id(), url);
+    let arn = iam.account().iam_arn(&format!("oidc-provider/{url}"));
     let provider = iam.write(|db| {
         if db.oidc_provider(&arn)?.is_some() {
             return Err(AwsError::already_exists(format!(
@@ -113,7 +114,12 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
             create_date: Utc::now(),
             tags: Vec::new(),
         };
-        merge_tags(&mut provider.tags, tags, "TagsPerOpenIdConnectProvider")?;
+        merge_tags(
+            &mut provider.tags,
+            tags,
+            "TagsPerOpenIdConnectProvider",
+            KeyCase::Sensitive,
+        )?;
         db.put_oidc_provider(&provider)?;
         Ok(provider)
     })?;
@@ -211,7 +217,12 @@ pub fn tag(iam: &Iam, p: &Params) -> Handled {
     let tags = p.tags("Tags")?;
     validate::tags(&tags)?;
     update(iam, p, |provider| {
-        merge_tags(&mut provider.tags, tags, "TagsPerOpenIdConnectProvider")
+        merge_tags(
+            &mut provider.tags,
+            tags,
+            "TagsPerOpenIdConnectProvider",
+            KeyCase::Sensitive,
+        )
     })
 }
 

@@ -78,7 +78,28 @@ pub fn tag_page(paging: &Paging, all: Vec<Tag>) -> Handled {
     Ok(Some(xml))
 }
 
-pub fn policy(xml: &mut XmlWriter, element: &str, policy: &ManagedPolicy, attachments: usize) {
+/// Which call shows a policy, since each shows different members of botocore's `Policy` shape: GetPolicy
+/// always has `Tags` (`"Tags": []` when none); CreatePolicy has them only when given; ListPolicies has
+/// neither tags nor `Description` (IAM API Reference, `Policy.Description`: "It is not included in the
+/// response to the ListPolicies operation"; ListPolicies: "this operation does not return tags").
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum PolicyView {
+    Created,
+    Got,
+    Listed,
+}
+
+pub fn policy(
+    xml: &mut XmlWriter,
+    element: &str,
+    policy: &ManagedPolicy,
+    attachments: usize,
+    view: PolicyView,
+) {
+    let description = match view {
+        PolicyView::Listed => None,
+        _ => policy.description.as_deref(),
+    };
     xml.open(element)
         .text_element("PolicyName", &policy.name)
         .text_element("PolicyId", &policy.policy_id)
@@ -88,10 +109,15 @@ pub fn policy(xml: &mut XmlWriter, element: &str, policy: &ManagedPolicy, attach
         .text_element("AttachmentCount", &attachments.to_string())
         .text_element("PermissionsBoundaryUsageCount", "0")
         .text_element("IsAttachable", "true")
-        .optional("Description", policy.description.as_deref())
+        .optional("Description", description)
         .text_element("CreateDate", &date(&policy.create_date))
         .text_element("UpdateDate", &date(&policy.update_date));
-    if !policy.tags.is_empty() {
+    let with_tags = match view {
+        PolicyView::Got => true,
+        PolicyView::Created => !policy.tags.is_empty(),
+        PolicyView::Listed => false,
+    };
+    if with_tags {
         tags(xml, &policy.tags);
     }
     xml.close(element);

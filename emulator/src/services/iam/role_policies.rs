@@ -87,7 +87,7 @@ pub fn put_inline(iam: &Iam, p: &Params) -> Handled {
     let policy_name = p.required("PolicyName")?;
     validate::policy_name(policy_name)?;
     let document = p.required("PolicyDocument")?;
-    documents::inline(document)?;
+    documents::inline(document, iam.account().partition())?;
     iam.write(|db| {
         let mut role = existing(db, name)?;
         role.inline_policies.retain(|i| i.name != policy_name);

@@ -49,7 +49,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
     validate::within_quota(document, "ACLSizePerRole", documents::TRUST_POLICY_QUOTA)?;
 
     let role = iam.write(|db| {
-        documents::trust(db, iam.account_id(), document)?;
+        documents::trust(db, iam.account(), document)?;
         if let Some(arn) = boundary {
             find_policy(&iam.catalog, db, arn)?;
         }
@@ -62,7 +62,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
             name: name.to_string(),
             path: path.to_string(),
             role_id: crate::ids::role_id(),
-            arn: format!("arn:aws:iam::{}:role{}{}", iam.account_id(), path, name),
+            arn: iam.account().iam_arn(&format!("role{path}{name}")),
             create_date: Utc::now(),
             assume_role_policy: document.to_string(),
             description: description.map(str::to_string),
@@ -173,7 +173,7 @@ pub fn update_assume_role_policy(iam: &Iam, p: &Params) -> Handled {
     let document = p.required("PolicyDocument")?;
     validate::within_quota(document, "ACLSizePerRole", documents::TRUST_POLICY_QUOTA)?;
     update(iam, name, |db, role| {
-        documents::trust(db, iam.account_id(), document)?;
+        documents::trust(db, iam.account(), document)?;
         role.assume_role_policy = document.to_string();
         Ok(())
     })?;
@@ -205,7 +205,12 @@ pub fn tag(iam: &Iam, p: &Params) -> Handled {
     let new_tags = p.tags("Tags")?;
     validate::tags(&new_tags)?;
     update(iam, name, |_, role| {
-        merge_tags(&mut role.tags, new_tags, "TagsPerRole")
+        merge_tags(
+            &mut role.tags,
+            new_tags,
+            "TagsPerRole",
+            KeyCase::Insensitive,
+        )
     })?;
     Ok(None)
 }
@@ -214,7 +219,8 @@ pub fn untag(iam: &Iam, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
     let keys = p.list("TagKeys");
     update(iam, name, |_, role| {
-        role.tags.retain(|t| !keys.contains(&t.key));
+        role.tags
+            .retain(|t| !keys.iter().any(|k| KeyCase::Insensitive.same(k, &t.key)));
         Ok(())
     })?;
     Ok(None)
@@ -226,15 +232,34 @@ pub fn list_tags(iam: &Iam, p: &Params) -> Handled {
     render::tag_page(&Paging::from_params(p)?, role.tags)
 }
 
-/// Tagging an existing key replaces its value, as IAM does; the total stays within the quota.
+/// How a resource's tag keys are matched. IAM users' and roles' keys are not case sensitive but keep their
+/// case: tagging `department=hr` where `Department=finance` is replaces that tag (IAM User Guide, "Tags for
+/// IAM resources", Case sensitivity); other IAM resources' keys are matched exactly.
+#[derive(Clone, Copy)]
+pub enum KeyCase {
+    Sensitive,
+    Insensitive,
+}
+
+impl KeyCase {
+    pub fn same(self, a: &str, b: &str) -> bool {
+        match self {
+            KeyCase::Sensitive => a == b,
+            KeyCase::Insensitive => a.to_lowercase() == b.to_lowercase(),
+        }
+    }
+}
+
+/// Tagging an existing key replaces the tag, as IAM does; the total stays within the quota.
 pub fn merge_tags(
     tags: &mut Vec<Tag>,
     new_tags: Vec<(String, String)>,
     quota: &str,
+    case: KeyCase,
 ) -> Result<(), AwsError> {
     for (key, value) in new_tags {
-        match tags.iter_mut().find(|t| t.key == key) {
-            Some(existing) => existing.value = value,
+        match tags.iter_mut().find(|t| case.same(&t.key, &key)) {
+            Some(existing) => *existing = Tag { key, value },
             None => tags.push(Tag { key, value }),
         }
     }

@@ -117,6 +117,9 @@ pub fn max_items(value: Option<i64>) -> Result<usize, AwsError> {
 
 pub const MAX_TAGS: usize = 50;
 
+/// The tags of one call, after the model's constraints (lengths, pattern, at most 50): no `aws:` prefix, and
+/// no key twice — compared without case, as IAM compares them ("Duplicate tag keys found. Please note that
+/// Tag keys are case insensitive.", IAM's InvalidInput for `Env` and `env` in one TagRole).
 pub fn tags(tags: &[(String, String)]) -> Result<(), AwsError> {
     for (key, value) in tags {
         if key.is_empty() || key.chars().count() > 128 {
@@ -138,6 +141,12 @@ pub fn tags(tags: &[(String, String)]) -> Result<(), AwsError> {
                 "User-defined tag keys can't start with the aws: prefix.",
             ));
         }
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !tags.iter().all(|(key, _)| seen.insert(key.to_lowercase())) {
+        return Err(AwsError::invalid_input(
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
     }
     Ok(())
 }
@@ -222,6 +231,26 @@ mod tests {
         assert_eq!(
             (low.code, high.code),
             ("ValidationError", "ValidationError")
+        );
+    }
+
+    #[test]
+    fn tag_keys_are_compared_without_case() {
+        let tags = |keys: &[&str]| -> Vec<(String, String)> {
+            keys.iter().map(|k| (k.to_string(), "v".into())).collect()
+        };
+        assert!(super::tags(&tags(&["Env", "Team"])).is_ok());
+        for keys in [&["Env", "env"][..], &["Env", "Team", "ENV"]] {
+            let err = super::tags(&tags(keys)).unwrap_err();
+            assert_eq!(err.code, "InvalidInput");
+            assert_eq!(
+                err.message,
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+            );
+        }
+        assert_eq!(
+            super::tags(&tags(&["AWS:x"])).unwrap_err().code,
+            "InvalidInput"
         );
     }
 

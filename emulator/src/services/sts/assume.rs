@@ -8,6 +8,7 @@ use irsa_policy::{evaluate, RequestContext};
 use super::{render_credentials, Sts};
 use crate::audit::{Decision, Entry};
 use crate::auth::{Caller, SessionGrant, SessionPrincipal};
+use crate::partition::Partition;
 use crate::protocol::{AwsError, Params, XmlWriter};
 use crate::services::iam::Handled;
 use crate::state::model::Role;
@@ -72,7 +73,10 @@ pub(super) fn duration(
     Ok(requested)
 }
 
-pub(super) fn session_policy(params: &Params) -> Result<Option<String>, AwsError> {
+pub(super) fn session_policy(
+    params: &Params,
+    partition: Partition,
+) -> Result<Option<String>, AwsError> {
     let Some(policy) = params.get("Policy") else {
         return Ok(None);
     };
@@ -83,7 +87,7 @@ pub(super) fn session_policy(params: &Params) -> Result<Option<String>, AwsError
             "Packed size of consumed session policies exceeds the allowed limit",
         ));
     }
-    irsa_policy::validate(policy, irsa_policy::DocumentKind::Inline)
+    irsa_policy::validate_in(policy, irsa_policy::DocumentKind::Inline, partition.name())
         .map_err(|e| AwsError::malformed_policy(e.message()))?;
     Ok(Some(policy.to_string()))
 }
@@ -111,11 +115,9 @@ fn assumed_role_user(xml: &mut XmlWriter, state: &Sts, role: &Role, session: &st
         .text_element("AssumedRoleId", &format!("{}:{session}", role.role_id))
         .text_element(
             "Arn",
-            &format!(
-                "arn:aws:sts::{}:assumed-role/{}/{session}",
-                state.account_id(),
-                role.name
-            ),
+            &state
+                .account()
+                .sts_arn(&format!("assumed-role/{}/{session}", role.name)),
         )
         .close("AssumedRoleUser");
 }
@@ -174,8 +176,8 @@ fn packed_policy_size(policy: &Option<String>) -> Option<usize> {
 pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
     let role_arn = params.required("RoleArn")?.to_string();
     let session = session_name(params)?;
-    let policy = session_policy(params)?;
-    let caller_arn = caller.arn(state.account_id());
+    let policy = session_policy(params, state.account().partition())?;
+    let caller_arn = caller.arn(state.account());
     state
         .authorizer
         .authorize(caller, "sts:AssumeRole", &role_arn)?;
@@ -211,7 +213,7 @@ pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
     {
         principals.push(own.clone());
     }
-    principals.push(format!("arn:aws:iam::{}:root", state.account_id()));
+    principals.push(state.account().iam_arn("root"));
     let evaluations: Vec<_> = principals
         .iter()
         .map(|p| {

@@ -193,7 +193,12 @@ mod tests {
 
     fn cache_with_cluster() -> (JwksCache, Clusters, String) {
         let store = Arc::new(Store::open(None).unwrap());
-        let clusters = Clusters::new(store.clone(), PUBLIC_URL, "us-east-1", "111122223333");
+        let clusters = Clusters::new(
+            store.clone(),
+            PUBLIC_URL,
+            "us-east-1",
+            &crate::partition::Account::new("111122223333", "us-east-1"),
+        );
         let issuer = format!("{PUBLIC_URL}/id/ABC");
         let cluster = Cluster {
             name: "c".into(),

@@ -17,6 +17,7 @@ pub use trust::TrustPolicies;
 
 use crate::audit::Audit;
 use crate::auth::{missing_authentication, Caller, IssuedCredentials, SessionKeys};
+use crate::partition::Account;
 use crate::protocol::{AwsError, Params, XmlWriter};
 use crate::services::iam::{render, Authorizer, Handled};
 use crate::state::model::OidcProvider;
@@ -32,7 +33,7 @@ pub struct Sts {
     trust: Arc<TrustPolicies>,
     lookups: Arc<lookups::Lookups>,
     authorizer: Authorizer,
-    account_id: Arc<str>,
+    account: Account,
 }
 
 impl Sts {
@@ -42,7 +43,7 @@ impl Sts {
         audit: Arc<Audit>,
         jwks: Arc<JwksCache>,
         authorizer: Authorizer,
-        account_id: &str,
+        account: &Account,
     ) -> Self {
         Sts {
             store,
@@ -52,12 +53,16 @@ impl Sts {
             trust: Arc::default(),
             lookups: Arc::default(),
             authorizer,
-            account_id: account_id.into(),
+            account: account.clone(),
         }
     }
 
+    pub fn account(&self) -> &Account {
+        &self.account
+    }
+
     pub fn account_id(&self) -> &str {
-        &self.account_id
+        self.account.id()
     }
 
     pub async fn dispatch(&self, caller: Option<Caller>, action: &str, params: Params) -> Handled {
@@ -93,11 +98,8 @@ impl Sts {
 
     /// The IAM OIDC provider ARN a token's issuer would be registered under.
     fn provider_arn(&self, token: &token::UnverifiedToken) -> String {
-        format!(
-            "arn:aws:iam::{}:oidc-provider/{}",
-            self.account_id(),
-            token.provider_url()
-        )
+        self.account
+            .iam_arn(&format!("oidc-provider/{}", token.provider_url()))
     }
 
     /// A decoded token checked against its issuer's provider (`None`: not registered) and keys.
@@ -129,7 +131,7 @@ impl Sts {
 
     fn get_caller_identity(&self, caller: &Caller) -> Handled {
         let mut xml = XmlWriter::new();
-        xml.text_element("Arn", &caller.arn(self.account_id()))
+        xml.text_element("Arn", &caller.arn(self.account()))
             .text_element("UserId", &caller.user_id())
             .text_element("Account", self.account_id());
         Ok(Some(xml))

@@ -25,7 +25,7 @@ pub async fn assume_role_with_web_identity(sts: &Sts, params: &Params) -> Handle
             "Member must have length between 4 and 20000",
         ));
     }
-    let policy = session_policy(params)?;
+    let policy = session_policy(params, sts.account().partition())?;
     let audit_deny = |caller: &str, err: &AwsError, explanation: String| {
         sts.audit.record(Entry {
             caller,
