@@ -132,7 +132,8 @@ fn push_role_and_trust(
     checks::policies(who, found.as_ref(), checks);
 }
 
-pub(super) fn agent_check(agent: &AgentFacts) -> Check {
+/// The `agent` check; `cluster` names the add-on's cluster in the fix.
+pub(super) fn agent_check(agent: &AgentFacts, cluster: &str) -> Check {
     let name = format!("{AGENT_NAMESPACE}/{AGENT_DAEMONSET}");
     match agent {
         AgentFacts::Missing => check(
@@ -143,11 +144,10 @@ pub(super) fn agent_check(agent: &AgentFacts) -> Check {
                 "DaemonSet {name} not found: pods get AWS_CONTAINER_CREDENTIALS_FULL_URI but nothing answers at \
                  169.254.170.23"
             ),
-            Some(
-                "install the EKS Pod Identity Agent add-on (aws eks create-addon --cluster-name <cluster> \
+            Some(format!(
+                "install the EKS Pod Identity Agent add-on (aws eks create-addon --cluster-name {cluster} \
                  --addon-name eks-pod-identity-agent)"
-                    .into(),
-            ),
+            )),
         ),
         AgentFacts::Error(e) => check(
             "agent",
@@ -272,7 +272,7 @@ pub fn diagnose_pod_identity(facts: &PodIdentityFacts) -> Diagnosis {
         },
     }
     push_role_and_trust(&who, facts, &a.cluster, &mut checks);
-    checks.push(agent_check(&facts.agent));
+    checks.push(agent_check(&facts.agent, &a.cluster));
     checks.extend(pods_check(&who, &facts.pods));
     checks.push(check(
         "sdk",

@@ -299,7 +299,10 @@ pub(crate) fn pod_identity_links(
             ),
         }),
     }
-    links.push(agent_check(&pi.agent));
+    links.push(agent_check(
+        &pi.agent,
+        pi.cluster.as_deref().unwrap_or("<cluster>"),
+    ));
     checks::policies(who, found.as_ref(), links);
     let mut simulation = None;
     if let (Some((action, resource)), Some(found), Some(a)) =

@@ -20,6 +20,8 @@ mod migrate;
 mod oidc;
 mod orphans;
 mod pod_identity;
+mod pod_identity_rollback;
+mod pod_identity_support;
 mod presets;
 mod rollback;
 

@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::common::env;
-use crate::pod_identity::{agent, apply_pod, associations, CLUSTER};
+use crate::pod_identity_support::{agent, apply_pod, associations, CLUSTER};
 use crate::{annotations, create_reader, role, ROLE_ARN_ANNOTATION};
 use irsa_policy::{trust_admits, PolicyDocument};
 use kubectl_irsa::trust::pod_identity::{admits_pod_identity, pod_identity_trust_policy};

@@ -3,112 +3,12 @@
 //! and the real kube-apiserver. The agent DaemonSet is only an object here (no nodes, no controller): its
 //! status is patched as the DaemonSet controller would write it.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::common::{env, Env};
+use crate::common::env;
+use crate::pod_identity_support::{agent, associations, no_agent, pi_role, CLUSTER};
 use crate::{annotations, attached, labels, role, role_arn, MANAGED_LABEL, ROLE_ARN_ANNOTATION};
-use kubectl_irsa::aws::Association;
 use kubectl_irsa::trust::pod_identity::admits_pod_identity;
-
-pub const CLUSTER: &str = "test-cluster";
-
-/// The role `create --pod-identity` names by default (its cluster label is the EKS cluster's name).
-pub fn pi_role(ns: &str, name: &str) -> String {
-    kubectl_irsa::naming::default_role_name(CLUSTER, ns, name)
-}
-
-pub fn associations(env: &Env, ns: &str, name: &str) -> Vec<Association> {
-    env.block_on(
-        env.aws
-            .pod_identity_associations(CLUSTER, Some(ns), Some(name)),
-    )
-    .expect("ListPodIdentityAssociations answers")
-}
-
-/// The agent DaemonSet in kube-system, `ready` or not (as the DaemonSet controller would report it).
-pub fn agent(env: &Env, ready: bool) {
-    let manifest = json!({
-        "apiVersion": "apps/v1", "kind": "DaemonSet",
-        "metadata": { "name": "eks-pod-identity-agent", "namespace": "kube-system" },
-        "spec": {
-            "selector": { "matchLabels": { "app": "eks-pod-identity-agent" } },
-            "template": {
-                "metadata": { "labels": { "app": "eks-pod-identity-agent" } },
-                "spec": { "containers": [{ "name": "agent", "image": "eks-pod-identity-agent" }] }
-            }
-        }
-    });
-    let path = env.dir.path().join("agent.json");
-    std::fs::write(&path, manifest.to_string()).unwrap();
-    env.kubectl(&["apply", "-f", path.to_str().unwrap()]);
-    let n = i32::from(ready);
-    let status = json!({ "status": { "currentNumberScheduled": n, "desiredNumberScheduled": n,
-        "numberMisscheduled": 0, "numberReady": n } });
-    env.kubectl(&[
-        "patch",
-        "daemonset",
-        "eks-pod-identity-agent",
-        "-n",
-        "kube-system",
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        &status.to_string(),
-    ]);
-}
-
-pub fn no_agent(env: &Env) {
-    let _ = env.cp.run_kubectl(&[
-        "delete",
-        "daemonset",
-        "eks-pod-identity-agent",
-        "-n",
-        "kube-system",
-        "--ignore-not-found",
-    ]);
-}
-
-/// A pod as the webhook's Pod Identity mode leaves it (values from names/src/pod_identity.rs, the upstream
-/// webhook's defaults), or with IRSA's env when `irsa_role` is given.
-pub fn apply_pod(env: &Env, ns: &str, pod: &str, sa: &str, irsa_role: Option<&str>) {
-    let (env_vars, mounts, volumes) = match irsa_role {
-        None => (
-            json!([
-                { "name": "AWS_CONTAINER_CREDENTIALS_FULL_URI", "value": "http://169.254.170.23/v1/credentials" },
-                { "name": "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-                  "value": "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token" }
-            ]),
-            json!([{ "name": "eks-pod-identity-token", "readOnly": true,
-                "mountPath": "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount" }]),
-            json!([{ "name": "eks-pod-identity-token", "projected": { "sources": [{ "serviceAccountToken": {
-                "audience": "pods.eks.amazonaws.com", "expirationSeconds": 86400,
-                "path": "eks-pod-identity-token" } }] } }]),
-        ),
-        Some(arn) => (
-            json!([
-                { "name": "AWS_ROLE_ARN", "value": arn },
-                { "name": "AWS_WEB_IDENTITY_TOKEN_FILE",
-                  "value": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token" }
-            ]),
-            json!([{ "name": "aws-iam-token", "readOnly": true,
-                "mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount" }]),
-            json!([{ "name": "aws-iam-token", "projected": { "sources": [{ "serviceAccountToken": {
-                "audience": "sts.amazonaws.com", "expirationSeconds": 86400, "path": "token" } }] } }]),
-        ),
-    };
-    let manifest = json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": { "name": pod, "namespace": ns },
-        "spec": {
-            "serviceAccountName": sa,
-            "containers": [{ "name": "app", "image": "busybox", "env": env_vars, "volumeMounts": mounts }],
-            "volumes": volumes
-        }
-    });
-    let path = env.dir.path().join(format!("{ns}-{pod}.json"));
-    std::fs::write(&path, manifest.to_string()).unwrap();
-    env.kubectl(&["apply", "-f", path.to_str().unwrap()]);
-}
 
 fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["checks"]
@@ -200,6 +100,12 @@ fn create_list_describe_delete_a_pod_identity_binding() {
     assert!(
         run.stdout
             .contains("DaemonSet kube-system/eks-pod-identity-agent not found"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains(
+            "aws eks create-addon --cluster-name test-cluster --addon-name eks-pod-identity-agent"
+        ),
         "{run}"
     );
     assert!(
@@ -362,94 +268,6 @@ fn an_existing_role_gains_the_pod_identity_trust_only_with_add_trust() {
         .map(|r| r["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["irsa", "pod-identity"], "{listed:#}");
-}
-
-#[test]
-fn a_failed_step_rolls_back_and_every_eks_step_can_be_undone() {
-    use kubectl_irsa::plan::{EksStep, Executor, PlanStep};
-    let Some((env, _guard)) = env() else { return };
-    let (ns, name) = ("pi-rollback", "app");
-    let missing = format!("arn:aws:iam::{}:policy/does-not-exist", env.account());
-    let run = env.run(&[
-        "create",
-        "--pod-identity",
-        "--name",
-        name,
-        "-n",
-        ns,
-        "--cluster",
-        CLUSTER,
-        "--attach-policy-arn",
-        &missing,
-    ]);
-    assert_eq!(run.code, 1, "{run}");
-    assert!(
-        run.stderr
-            .contains(&format!("step failed: attach policy {missing}")),
-        "{run}"
-    );
-    assert!(
-        run.stderr
-            .contains(&format!("deleted role {}", pi_role(ns, name))),
-        "{run}"
-    );
-    assert!(role(env, &pi_role(ns, name)).is_none());
-    assert!(associations(env, ns, name).is_empty());
-    assert!(
-        env.service_account(ns, name).is_none(),
-        "the IAM step failed before the cluster was touched"
-    );
-
-    // The EKS steps with the live executor: applied, then undone.
-    let policy = env.create_policy("pi-rollback-read", "s3:GetObject");
-    env.ok(&[
-        "create",
-        "--pod-identity",
-        "--name",
-        "undo",
-        "-n",
-        ns,
-        "--cluster",
-        CLUSTER,
-        "--attach-policy-arn",
-        &policy,
-    ]);
-    let arn = role_arn(env, &pi_role(ns, "undo"));
-    let live = kubectl_irsa::executor::EksSteps(&env.aws);
-    let existing = associations(env, ns, "undo").remove(0);
-    let delete = EksStep::DeletePodIdentityAssociation {
-        cluster: CLUSTER.into(),
-        association_id: existing.id.clone(),
-        namespace: ns.into(),
-        service_account: "undo".into(),
-        role_arn: arn.clone(),
-        tags: existing.tags.clone(),
-    };
-    let outcome = env.block_on(live.apply(&delete)).unwrap();
-    assert!(
-        associations(env, ns, "undo").is_empty(),
-        "{}",
-        delete.summary()
-    );
-    env.block_on(live.undo(&delete, &outcome)).unwrap();
-    let again = associations(env, ns, "undo");
-    assert_eq!(again.len(), 1, "re-created");
-    assert_eq!(
-        (again[0].role_arn.as_str(), &again[0].tags),
-        (arn.as_str(), &existing.tags)
-    );
-    let create = EksStep::CreatePodIdentityAssociation {
-        cluster: CLUSTER.into(),
-        namespace: ns.into(),
-        service_account: "other".into(),
-        role_arn: arn,
-        tags: Vec::new(),
-    };
-    let outcome = env.block_on(live.apply(&create)).unwrap();
-    assert_eq!(associations(env, ns, "other").len(), 1);
-    env.block_on(live.undo(&create, &outcome)).unwrap();
-    assert!(associations(env, ns, "other").is_empty());
-    env.ok(&["delete", "--name", "undo", "-n", ns, "--cluster", CLUSTER]);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! first and in an order that keeps every running pod's credentials working ([`planner`] says why), then the
 //! pods that must restart to use the new binding (a pod keeps the env it was created with).
 
+mod addons;
 mod planner;
 
 use std::collections::BTreeMap;
@@ -10,10 +11,8 @@ use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use serde::Serialize;
 
-pub use planner::{
-    is_addon_service_account, plan_to_irsa, plan_to_pod_identity, Migration, MigrationFacts,
-    MigrationTarget, ADDON_SERVICE_ACCOUNTS,
-};
+pub use addons::{is_addon_service_account, ADDON_SERVICE_ACCOUNTS};
+pub use planner::{plan_to_irsa, plan_to_pod_identity, Migration, MigrationFacts, MigrationTarget};
 
 use super::create::same_cluster;
 use super::{print, warn, Ctx, Issuer};

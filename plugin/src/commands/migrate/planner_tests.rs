@@ -4,6 +4,7 @@ use irsa_policy::irsa_trust_policy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::*;
+use crate::commands::migrate::is_addon_service_account;
 use crate::plan::PlanStep;
 use crate::trust::pod_identity::pod_identity_trust_policy;
 
