@@ -3,13 +3,16 @@
 //
 // stdin:  {"cases": [{"name": "...", "region": "us-east-1", "serviceAccounts": [<v1 ServiceAccount>...],
 //
+//	"containerCredentials": <the --watch-container-credentials-config file's contents, or absent>,
 //	"review": <admission.k8s.io/v1 AdmissionReview>}, ...]}
 //
 // stdout: {"results": [{"name": "...", "status": <HTTP status>, "body": <the handler's JSON answer>}, ...]}
 //
 // Each case gets a fresh Modifier configured with upstream main.go's defaults, over upstream's real
 // ServiceAccount cache (cache.New, which parses the annotations) fed by an informer on a fake clientset that
-// holds exactly the case's ServiceAccounts, as upstream's cache tests do; no container-credentials identities.
+// holds exactly the case's ServiceAccounts, as upstream's cache tests do. The container-credentials (EKS Pod
+// Identity) identities are upstream's own FileConfig loaded from the case's config file contents, exactly as
+// --watch-container-credentials-config loads the file, with main.go's default --container-credentials-* flags.
 package main
 
 import (
@@ -37,7 +40,9 @@ type input struct {
 		Name            string                   `json:"name"`
 		Region          string                   `json:"region"`
 		ServiceAccounts []*corev1.ServiceAccount `json:"serviceAccounts"`
-		Review          json.RawMessage          `json:"review"`
+		// ContainerCredentials is the config file EKS keeps for the webhook: {"identities": [...]}.
+		ContainerCredentials json.RawMessage `json:"containerCredentials"`
+		Review               json.RawMessage `json:"review"`
 	} `json:"cases"`
 }
 
@@ -67,7 +72,7 @@ func main() {
 		Results []result `json:"results"`
 	}
 	for _, c := range in.Cases {
-		modifier, stop := newModifier(c.Region, c.ServiceAccounts)
+		modifier, stop := newModifier(c.Region, c.ServiceAccounts, containerCredentials(c.ContainerCredentials))
 		req := httptest.NewRequest(http.MethodPost, "/mutate", bytes.NewReader(c.Review))
 		req.Header.Set("Content-Type", "application/json")
 		rec := httptest.NewRecorder()
@@ -85,7 +90,7 @@ func main() {
 }
 
 // newModifier builds what upstream main.go builds with its default flags (and --aws-default-region=region).
-func newModifier(region string, serviceAccounts []*corev1.ServiceAccount) (*handler.Modifier, chan struct{}) {
+func newModifier(region string, serviceAccounts []*corev1.ServiceAccount, credentials containercredentials.Config) (*handler.Modifier, chan struct{}) {
 	objects := make([]runtime.Object, 0, len(serviceAccounts))
 	for _, sa := range serviceAccounts {
 		objects = append(objects, sa)
@@ -122,10 +127,29 @@ func newModifier(region string, serviceAccounts []*corev1.ServiceAccount) (*hand
 		handler.WithAnnotationDomain("eks.amazonaws.com"),
 		handler.WithMountPath("/var/run/secrets/eks.amazonaws.com/serviceaccount"),
 		handler.WithServiceAccountCache(saCache),
-		handler.WithContainerCredentialsConfig(noContainerCredentials{}),
+		handler.WithContainerCredentialsConfig(credentials),
 		handler.WithRegion(region),
 		handler.WithSALookupGraceTime(0),
 	), stop
+}
+
+// containerCredentials is upstream's FileConfig with main.go's defaults, loaded from the file contents (no
+// identities when there are none).
+func containerCredentials(file json.RawMessage) containercredentials.Config {
+	if len(file) == 0 || string(file) == "null" {
+		return noContainerCredentials{}
+	}
+	config := containercredentials.NewFileConfig(
+		"pods.eks.amazonaws.com",
+		"/var/run/secrets/pods.eks.amazonaws.com/serviceaccount",
+		"eks-pod-identity-token",
+		"eks-pod-identity-token",
+		"http://169.254.170.23/v1/credentials",
+	)
+	if err := config.Load(file); err != nil {
+		fail("loading the container credentials config: %v", err)
+	}
+	return config
 }
 
 func fail(format string, args ...any) {

@@ -4,8 +4,10 @@
 //! in: [`server`] (listening, TLS, routing), `protocol` (AWS wire formats, authentication and errors as axum
 //! extractors and responses), `services` (IAM, STS, EKS, the issuers, the admin API: handlers that translate
 //! between wire and domain), the domain ([`auth`], [`clusters`], [`audit`]) and [`state`] (SQLite). The pod
-//! identity [`webhook`] is a service of its own, on the same port.
+//! identity [`webhook`] is a service of its own, on the same port; the Pod Identity [`agent`] runs apart, on
+//! the nodes.
 
+pub mod agent;
 pub mod audit;
 pub mod auth;
 pub mod clusters;

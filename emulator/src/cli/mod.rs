@@ -1,5 +1,6 @@
 //! Command-line interface. Each subcommand is a small function over the library.
 
+mod agent;
 mod cluster;
 mod lab;
 mod webhook;
@@ -46,6 +47,9 @@ enum Command {
     /// Register (or remove) the emulator as the cluster's pod identity webhook.
     #[command(subcommand)]
     Webhook(webhook::WebhookCommand),
+    /// Run the EKS Pod Identity agent (a node's /v1/credentials, backed by the emulator's eks-auth); `agent
+    /// init` adds its link-local address to the node.
+    Agent(agent::AgentArgs),
 }
 
 #[derive(Args, Clone)]
@@ -134,6 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => lab::audit(args).await,
         Command::Reset(args) => lab::reset(args).await,
         Command::Webhook(command) => webhook::run(command).await,
+        Command::Agent(args) => agent::run(args).await,
     }
 }
 

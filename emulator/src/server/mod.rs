@@ -107,15 +107,21 @@ pub async fn start(config: Config) -> anyhow::Result<Emulator> {
     };
     let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
     let audit = Audit::new(config.data_dir.as_ref().map(|d| d.join("audit.log")));
-    let state = AppState::build(
+    let store = Arc::new(store);
+    let associations = crate::pod_identity::Associations::new(
+        store.clone(),
+        &config.region,
+        &crate::partition::Account::new(&config.account_id, &config.region),
+    );
+    let state = AppState::build(&config, &public_url, ca_pem.as_deref(), store, audit)
+        .context("cannot load the session key")?;
+    let webhook = crate::webhook::Webhook::start(
         &config,
         &public_url,
         ca_pem.as_deref(),
-        Arc::new(store),
-        audit,
+        Some((state.clusters.clone(), associations)),
     )
-    .context("cannot load the session key")?;
-    let webhook = crate::webhook::Webhook::start(&config, &public_url, ca_pem.as_deref()).await?;
+    .await?;
     let app = router::router(state)
         .merge(crate::webhook::router(webhook))
         .into_make_service();

@@ -23,6 +23,13 @@
 //! A pod admitted in a namespace created a moment earlier may briefly reference a ConfigMap that does not
 //! exist yet; the kubelet retries the mount until it does. `webhook uninstall` removes these ConfigMaps.
 //!
+//! # EKS Pod Identity
+//!
+//! A pod whose ServiceAccount has a Pod Identity association in the cluster the webhook serves
+//! ([`pod_identity`]: the emulated cluster whose issuer the API server names) gets what EKS's webhook injects
+//! for it (the agent's URI, the `pods.eks.amazonaws.com` token; [`mutate`] has the rules), and only that, even
+//! when the ServiceAccount also carries the IRSA annotation.
+//!
 //! # ServiceAccounts
 //!
 //! Looked up in a watch cache ([`cache`]) over the cluster `serve --kubeconfig` points at, with a direct GET
@@ -45,6 +52,7 @@ pub mod ca;
 pub mod cache;
 pub mod install;
 pub mod mutate;
+pub mod pod_identity;
 pub mod review;
 
 use std::sync::Arc;
@@ -61,7 +69,8 @@ use crate::config::Config;
 use cache::ServiceAccountCache;
 use irsa_names::SERVICE_ACCOUNT_LOOKUP_GRACE_ANNOTATION;
 use mutate::{MutationConfig, ServiceAccountSettings};
-use review::Outcome;
+use pod_identity::PodIdentityLookup;
+use review::{Known, Outcome};
 
 /// Far above any Pod the API server stores (etcd's limit is 1.5 MiB), with room for `oldObject`.
 const MAX_REVIEW_BYTES: usize = 8 * 1024 * 1024;
@@ -73,16 +82,19 @@ const MAX_LOOKUP_GRACE: Duration = Duration::from_secs(10);
 pub struct Webhook {
     config: MutationConfig,
     cache: Option<ServiceAccountCache>,
+    pod_identity: Option<PodIdentityLookup>,
     lookup_grace: Duration,
     tasks: Vec<AbortHandle>,
 }
 
 impl Webhook {
-    /// Starts the ServiceAccount cache and the CA publisher when `config.kubeconfig` is set.
+    /// Starts the ServiceAccount cache and the CA publisher when `config.kubeconfig` is set; `pod_identity`
+    /// (the emulator's clusters and associations) lets it inject Pod Identity for associated ServiceAccounts.
     pub async fn start(
         config: &Config,
         public_url: &str,
         ca_pem: Option<&str>,
+        pod_identity: Option<(crate::clusters::Clusters, crate::pod_identity::Associations)>,
     ) -> anyhow::Result<Arc<Webhook>> {
         let mutation =
             MutationConfig::emulator(Some(config.region.clone()), public_url, ca_pem.is_some());
@@ -90,6 +102,7 @@ impl Webhook {
             return Ok(Arc::new(Webhook {
                 config: mutation,
                 cache: None,
+                pod_identity: None,
                 lookup_grace: cache::DEFAULT_LOOKUP_GRACE,
                 tasks: Vec::new(),
             }));
@@ -101,11 +114,15 @@ impl Webhook {
         if let Some(ca) = ca_pem {
             tasks.push(ca::spawn_publisher(client.clone(), ca.to_string()));
         }
+        let pod_identity = pod_identity.map(|(clusters, associations)| {
+            PodIdentityLookup::new(client.clone(), clusters, associations)
+        });
         let cache = ServiceAccountCache::start(client).await;
         tracing::info!(kubeconfig = %kubeconfig.display(), "pod identity webhook serving /mutate");
         Ok(Arc::new(Webhook {
             config: mutation,
             cache: Some(cache),
+            pod_identity,
             lookup_grace: cache::DEFAULT_LOOKUP_GRACE,
             tasks,
         }))
@@ -127,7 +144,7 @@ impl Webhook {
             );
             return review::response(&request.api_version, &request.uid, None);
         }
-        let (settings, lookup) = match &self.cache {
+        let (known, lookup) = match &self.cache {
             None => {
                 tracing::warn!(
                     uid = %request.uid, namespace = %request.namespace, pod = %request.pod_name,
@@ -136,27 +153,51 @@ impl Webhook {
                 return review::response(&request.api_version, &request.uid, None);
             }
             Some(cache) => {
-                let grace = self.grace_for(&request.pod);
-                match cache
+                let pod_identity = match &self.pod_identity {
+                    Some(p) => {
+                        p.has_association(&request.namespace, &request.service_account)
+                            .await
+                    }
+                    None => false,
+                };
+                // Upstream reads a Pod Identity pod's ServiceAccount from its cache only (for the expiry and
+                // regional STS), without waiting for one that is not there yet.
+                let grace = if pod_identity {
+                    Duration::ZERO
+                } else {
+                    self.grace_for(&request.pod)
+                };
+                let found = cache
                     .get(&request.namespace, &request.service_account, grace)
-                    .await
-                {
-                    Some((sa, source)) => (
-                        Some(ServiceAccountSettings::from_annotations(
-                            sa.metadata.annotations.as_ref(),
-                            &self.config,
-                        )),
-                        source.as_str(),
-                    ),
-                    None => (None, "not found"),
-                }
+                    .await;
+                let lookup = found
+                    .as_ref()
+                    .map_or("not found", |(_, source)| source.as_str());
+                let settings = found.map(|(sa, _)| {
+                    ServiceAccountSettings::from_annotations(
+                        sa.metadata.annotations.as_ref(),
+                        &self.config,
+                    )
+                });
+                (
+                    Known {
+                        settings,
+                        pod_identity,
+                    },
+                    lookup,
+                )
             }
         };
-        let (answer, outcome) = review::decide(&request, settings.as_ref(), &self.config);
+        let method = if known.pod_identity {
+            "pod-identity"
+        } else {
+            "irsa"
+        };
+        let (answer, outcome) = review::decide_known(&request, &known, &self.config);
         match outcome {
             Outcome::Mutated { operations } => tracing::info!(
                 uid = %request.uid, namespace = %request.namespace, pod = %request.pod_name,
-                service_account = %request.service_account, lookup, operations, "pod mutated"
+                service_account = %request.service_account, lookup, method, operations, "pod mutated"
             ),
             Outcome::NotMutated { reason } => tracing::info!(
                 uid = %request.uid, namespace = %request.namespace, pod = %request.pod_name,

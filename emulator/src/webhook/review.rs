@@ -6,7 +6,9 @@ use base64::Engine as _;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};
 
-use super::mutate::{self, Decision, MutationConfig, PatchOperation, ServiceAccountSettings};
+use super::mutate::{
+    self, Binding, Decision, MutationConfig, PatchOperation, ServiceAccountSettings,
+};
 
 pub const API_VERSION_V1: &str = "admission.k8s.io/v1";
 const API_VERSION_V1BETA1: &str = "admission.k8s.io/v1beta1";
@@ -157,6 +159,27 @@ pub fn review(
     config: &MutationConfig,
     lookup: impl FnOnce(&str, &str) -> Option<ServiceAccountSettings>,
 ) -> (Value, Outcome) {
+    review_known(body, config, |namespace, name| Known {
+        settings: lookup(namespace, name),
+        pod_identity: false,
+    })
+}
+
+/// What the webhook found out about a request's ServiceAccount.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Its annotations; `None`: it does not exist (or could not be read).
+    pub settings: Option<ServiceAccountSettings>,
+    /// It has an EKS Pod Identity association in the webhook's cluster.
+    pub pod_identity: bool,
+}
+
+/// [`review`] for both methods: `lookup(namespace, name)` says what is known of the ServiceAccount.
+pub fn review_known(
+    body: &[u8],
+    config: &MutationConfig,
+    lookup: impl FnOnce(&str, &str) -> Known,
+) -> (Value, Outcome) {
     match parse(body) {
         Err(ignored) => (
             response(&ignored.api_version, &ignored.uid, None),
@@ -165,19 +188,36 @@ pub fn review(
             },
         ),
         Ok(request) => {
-            let settings = lookup(&request.namespace, &request.service_account);
-            decide(&request, settings.as_ref(), config)
+            let known = lookup(&request.namespace, &request.service_account);
+            decide_known(&request, &known, config)
         }
     }
 }
 
-/// The answer for a parsed request once its ServiceAccount is known.
+/// The answer for a parsed request once its ServiceAccount is known (IRSA only: no association).
 pub fn decide(
     request: &PodReview,
     settings: Option<&ServiceAccountSettings>,
     config: &MutationConfig,
 ) -> (Value, Outcome) {
-    match mutate::mutate(&request.pod, settings, config) {
+    let known = Known {
+        settings: settings.cloned(),
+        pod_identity: false,
+    };
+    decide_known(request, &known, config)
+}
+
+/// The answer for a parsed request given what is known of its ServiceAccount.
+pub fn decide_known(
+    request: &PodReview,
+    known: &Known,
+    config: &MutationConfig,
+) -> (Value, Outcome) {
+    let binding = Binding {
+        service_account: known.settings.as_ref(),
+        pod_identity: known.pod_identity,
+    };
+    match mutate::mutate_bound(&request.pod, binding, config) {
         Decision::Patch(ops) => (
             response(&request.api_version, &request.uid, Some(&ops)),
             Outcome::Mutated {
