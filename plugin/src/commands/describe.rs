@@ -169,9 +169,20 @@ pub async fn diagnose_selection(
         Selection::Namespace(ns) => (Some(ns.as_str()), None),
         Selection::All => (None, None),
     };
+    // Reading them must not cost the IRSA answer: an identity without eks:ListPodIdentityAssociations (or a
+    // context that only looks like EKS) gets a warning.
     let associations = match ctx.eks_cluster(issuer_args) {
         Some(cluster) => {
-            super::describe_pod_identity::associations(ctx, &cluster, pi_ns, pi_name).await?
+            match super::describe_pod_identity::associations(ctx, &cluster, pi_ns, pi_name).await {
+                Ok(found) => found,
+                Err(e) => {
+                    super::warn(&format!(
+                        "cannot read the EKS Pod Identity associations of cluster {cluster} ({e}); showing IRSA \
+                         bindings only"
+                    ));
+                    Vec::new()
+                }
+            }
         }
         None => Vec::new(),
     };

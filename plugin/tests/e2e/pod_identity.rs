@@ -273,6 +273,14 @@ fn an_existing_role_gains_the_pod_identity_trust_only_with_add_trust() {
 #[test]
 fn pod_identity_needs_an_eks_cluster_and_refuses_what_it_cannot_do() {
     let Some((env, _guard)) = env() else { return };
+    // Associations that cannot be read (here: no such cluster) cost a warning, not the IRSA answer.
+    let run = env.run(&["list", "-n", "pi-usage", "--cluster", "nope"]);
+    assert_eq!(run.code, 0, "{run}");
+    assert!(
+        run.stderr
+            .contains("cannot read the EKS Pod Identity associations of cluster nope"),
+        "{run}"
+    );
     let run = env.run(&["create", "--pod-identity", "--name", "x", "-n", "pi-usage"]);
     assert_eq!(run.code, 2, "{run}");
     assert!(run.stderr.contains("--cluster"), "{run}");

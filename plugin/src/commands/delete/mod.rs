@@ -74,7 +74,18 @@ pub async fn run(ctx: &Ctx, args: DeleteArgs) -> Result<()> {
     let (associations, shared_with) = match ctx.eks_cluster(&args.issuer) {
         Some(cluster) => {
             let aws = ctx.aws().await?;
-            let all = aws.pod_identity_associations(&cluster, None, None).await?;
+            // Given --cluster, the associations must be read; from the context, a failure only warns.
+            let all = match aws.pod_identity_associations(&cluster, None, None).await {
+                Ok(all) => all,
+                Err(e) if args.issuer.cluster.is_none() => {
+                    super::warn(&format!(
+                        "cannot read the EKS Pod Identity associations of cluster {cluster} ({e}); deleting the \
+                         IRSA binding only"
+                    ));
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
             let (mine, others): (Vec<_>, Vec<_>) = all
                 .into_iter()
                 .partition(|a| a.namespace == ns && a.service_account == name);
