@@ -5,19 +5,20 @@ use clap::{Args, ValueEnum};
 use super::IssuerArgs;
 
 pub(super) const MIGRATE_ABOUT: &str = "\
-Move service accounts between IRSA and EKS Pod Identity, a plan first, in an order that keeps every running pod's \
-credentials working, and name the pods that must restart.
+Move service accounts between IRSA and EKS Pod Identity, a plan first, in an order that keeps running pods' \
+credentials working as far as the webhook allows, and name the pods that must restart.
 
 --to pod-identity: (1) the role's trust gains Service pods.eks.amazonaws.com (sts:AssumeRole, sts:TagSession),
 (2) an EKS Pod Identity association binds the service account to the same role, (3) only with
 --remove-oidc-trust: the eks.amazonaws.com/role-arn annotation goes, then the role's OIDC statement for that
 service account, but only once no pod of it still carries IRSA's token env; until then it stays and the pods to
-restart are named (re-run to finish). Without --remove-oidc-trust both bindings work and pods keep using IRSA:
-the SDKs' default chain tries web identity before container credentials.
+restart are named (re-run to finish). Without --remove-oidc-trust both bindings work: running pods keep IRSA's env,
+pods created after the association get Pod Identity's (the pod identity webhook prefers it to the annotation).
 
 --to irsa: (1) the role's trust gains the cluster's OIDC statement for the service account, (2) the annotation,
-(3) the association is deleted once no pod relies on Pod Identity alone. The pods.eks.amazonaws.com statement
-stays (harmless without an association).
+(3) the association is deleted (while it exists the webhook keeps giving new pods Pod Identity's env, so pods can
+only move after it goes): pods that have only Pod Identity's env keep their cached credentials until they expire
+and are named to restart right away. The pods.eks.amazonaws.com statement stays (harmless without an association).
 
 Every step is undone in reverse if one fails; re-runs say \"up to date\". Unlike eksctl's
 `utils migrate-to-pod-identity`: a re-run finds the association it made and does not create it again (eksctl#7753,
@@ -31,7 +32,7 @@ Examples:
   # The plan for one service account (nothing changes)
   kubectl irsa migrate --to pod-identity --name my-app -n shop --cluster my-cluster --dry-run
 
-  # Stage: trust + association; pods keep using IRSA until the annotation goes
+  # Stage: trust + association; running pods keep IRSA, new pods get Pod Identity
   kubectl irsa migrate --to pod-identity --name my-app -n shop --cluster my-cluster
 
   # Switch: remove the annotation, and the OIDC statement once no pod needs it (re-run after restarting them)

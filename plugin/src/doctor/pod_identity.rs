@@ -252,9 +252,10 @@ pub fn diagnose_pod_identity(facts: &PodIdentityFacts) -> Diagnosis {
                 Status::Warning,
                 "also IRSA-annotated",
                 format!(
-                    "service account is also annotated {ROLE_ARN_ANNOTATION}={irsa}: the AWS SDKs' default chain \
-                     tries web identity (AWS_WEB_IDENTITY_TOKEN_FILE) before container credentials \
-                     (AWS_CONTAINER_CREDENTIALS_FULL_URI), so pods with both use the IRSA role"
+                    "service account is also annotated {ROLE_ARN_ANNOTATION}={irsa}: the pod identity webhook gives \
+                     new pods only Pod Identity's env (upstream: \"Container credentials method takes precedence\"), \
+                     pods created before keep IRSA's, and a pod with both uses IRSA (the AWS SDKs' default chain tries \
+                     web identity before container credentials)"
                 ),
                 Some(format!(
                     "kubectl irsa migrate --to pod-identity --name {} -n {} --cluster {} (removes the annotation \

@@ -1,7 +1,9 @@
 //! `migrate --to pod-identity` and back against the emulator and the real kube-apiserver: plans first, the
 //! order that keeps running pods' credentials (the OIDC statement stays while a pod still carries IRSA's
-//! token; the association stays while a pod relies on it alone), re-runs up to date, the pods to restart,
-//! add-ons left out of bulk runs, and `describe pod/NAME` walking the Pod Identity chain with session tags.
+//! token), re-runs up to date, the pods to restart, add-ons left out of bulk runs, and `describe pod/NAME`
+//! walking the Pod Identity chain with session tags. Going back to IRSA cannot wait for pods: while an
+//! association exists the webhook gives new pods Pod Identity's env (upstream: container credentials take
+//! precedence).
 
 use serde_json::{json, Value};
 
@@ -190,7 +192,8 @@ fn irsa_to_pod_identity_and_back_never_cuts_a_running_pod_off() {
     )
     .unwrap();
 
-    // Back to IRSA: trust and annotation first; the association stays while the pod relies on it alone.
+    // Back to IRSA: trust and annotation first, then the association (while it exists the webhook would keep
+    // giving new pods Pod Identity's env); the pod relying on it alone is named to restart.
     let back = [
         "migrate",
         "--to",
@@ -202,9 +205,24 @@ fn irsa_to_pod_identity_and_back_never_cuts_a_running_pod_off() {
         "--cluster",
         CLUSTER,
     ];
+    let mut dry = back.to_vec();
+    dry.push("--dry-run");
+    let out = env.ok(&dry);
+    let trust_at = out.find("1. update the trust policy of role");
+    let annotate_at = out.find(&format!("2. annotate service account {ns}/{name}"));
+    let delete_at = out.find("3. delete EKS Pod Identity association");
+    assert!(
+        trust_at.is_some() && annotate_at.is_some() && delete_at.is_some(),
+        "{out}"
+    );
+    assert_eq!(associations(env, ns, name).len(), 1, "dry run");
     let out = env.ok(&back);
     assert!(
-        out.contains("stays: pod(s) pi-pod get credentials only through Pod Identity"),
+        out.contains("pod(s) pi-pod get credentials only through Pod Identity"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pi-pod: created without IRSA's token"),
         "{out}"
     );
     let trust = role(env, &reader.role_name).unwrap().trust;
@@ -218,19 +236,6 @@ fn irsa_to_pod_identity_and_back_never_cuts_a_running_pod_off() {
         annotations(&env.service_account(ns, name).unwrap())[ROLE_ARN_ANNOTATION],
         reader.arn
     );
-    assert_eq!(associations(env, ns, name).len(), 1);
-    env.kubectl(&[
-        "delete",
-        "pod",
-        "pi-pod",
-        "-n",
-        ns,
-        "--wait=false",
-        "--grace-period=0",
-        "--force",
-    ]);
-    let out = env.ok(&back);
-    assert!(out.contains("delete EKS Pod Identity association"), "{out}");
     assert!(associations(env, ns, name).is_empty());
     let out = env.ok(&back);
     assert!(out.contains("nothing to migrate"), "{out}");

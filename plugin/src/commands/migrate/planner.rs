@@ -6,7 +6,10 @@
 //!   still carries IRSA's token env (a pod keeps the env it was created with; it needs that statement until it
 //!   restarts). Until then it is kept and the pods to restart are named; a re-run takes it out.
 //! - to IRSA: the role trusts the cluster's OIDC provider for the service account → the annotation → the
-//!   association goes once no pod relies on Pod Identity alone (same reasoning, the other way round).
+//!   association goes. It cannot wait for pods: while an association exists the pod identity webhook gives new
+//!   pods Pod Identity's env, not IRSA's (upstream's buildPodPatchConfig: "Container credentials method takes
+//!   precedence"), so pods relying on it keep their cached credentials until they expire and are named to
+//!   restart right away.
 //!
 //! Re-runs find their work done ("up to date"): an association that exists is never created again (eksctl
 //! #7753 fails a re-run with ResourceInUseException "Association already exists").
@@ -165,8 +168,9 @@ pub fn plan_to_pod_identity(
             return Ok(migration);
         }
         plan.warn(format!(
-            "the {ROLE_ARN_ANNOTATION} annotation and the role's OIDC statement stay (no --remove-oidc-trust): pods \
-             keep using IRSA, which the SDKs try before Pod Identity; re-run with --remove-oidc-trust to switch"
+            "the {ROLE_ARN_ANNOTATION} annotation and the role's OIDC statement stay (no --remove-oidc-trust): running \
+             pods keep IRSA's env, pods created from now on get Pod Identity's (the webhook prefers it); once they \
+             have restarted, re-run with --remove-oidc-trust to take IRSA out"
         ));
         migration.restart = facts
             .pods
@@ -337,38 +341,41 @@ pub fn plan_to_irsa(facts: &MigrationFacts, target: &MigrationTarget) -> Result<
         );
     }
     // 3. The association, once no pod depends on it alone.
-    let pod_identity_only: Vec<&PodIdentityPod> = facts
+    // 3. The association. While one exists the webhook gives new pods Pod Identity's env, not IRSA's, so pods
+    // cannot move to IRSA before it goes: pods that have only Pod Identity's keep their cached credentials until
+    // they expire, and are named to restart now.
+    for a in &facts.associations {
+        plan.push(
+            EksStep::DeletePodIdentityAssociation {
+                cluster: a.cluster.clone(),
+                association_id: a.id.clone(),
+                namespace: a.namespace.clone(),
+                service_account: a.service_account.clone(),
+                role_arn: a.role_arn.clone(),
+                tags: a.tags.clone(),
+            }
+            .into(),
+        );
+    }
+    let pod_identity_only: Vec<&str> = facts
         .pods
         .iter()
         .filter(|p| p.injected && !p.irsa_env)
+        .map(|p| p.name.as_str())
         .collect();
-    if pod_identity_only.is_empty() {
-        for a in &facts.associations {
-            plan.push(
-                EksStep::DeletePodIdentityAssociation {
-                    cluster: a.cluster.clone(),
-                    association_id: a.id.clone(),
-                    namespace: a.namespace.clone(),
-                    service_account: a.service_account.clone(),
-                    role_arn: a.role_arn.clone(),
-                    tags: a.tags.clone(),
-                }
-                .into(),
-            );
-        }
+    if !pod_identity_only.is_empty() {
         plan.warn(format!(
-            "role {}'s pods.eks.amazonaws.com statement stays (harmless without an association; other clusters' \
-             associations may use it)",
-            role.name
-        ));
-    } else {
-        plan.warn(format!(
-            "association {} stays: pod(s) {} get credentials only through Pod Identity; restart them, then re-run \
-             this command to delete it",
-            association.id,
-            pod_identity_only.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+            "pod(s) {} get credentials only through Pod Identity: once association {} is deleted they keep the \
+             credentials they hold until those expire; restart them right after this run",
+            pod_identity_only.join(", "),
+            association.id
         ));
     }
+    plan.warn(format!(
+        "role {}'s pods.eks.amazonaws.com statement stays (harmless without an association; other clusters' \
+         associations may use it)",
+        role.name
+    ));
     migration.restart = facts
         .pods
         .iter()

@@ -206,7 +206,7 @@ fn a_re_run_is_up_to_date_and_another_roles_association_is_left_alone() {
 }
 
 #[test]
-fn to_irsa_trusts_and_annotates_first_and_deletes_the_association_when_no_pod_needs_it() {
+fn to_irsa_trusts_and_annotates_first_then_deletes_the_association_naming_the_pods_to_restart() {
     let pi_only = pod_identity_trust_policy();
     let m = plan_to_irsa(
         &facts(
@@ -223,13 +223,16 @@ fn to_irsa_trusts_and_annotates_first_and_deletes_the_association_when_no_pod_ne
         [
             "update the trust policy of role app".to_string(),
             format!("annotate service account shop/app ({ROLE_ARN_ANNOTATION}={ROLE_ARN})"),
+            format!(
+                "delete EKS Pod Identity association a-0123456789abcdefg (shop/app -> {ROLE_ARN}) in cluster demo"
+            ),
         ]
     );
     assert!(m
         .plan
         .warnings
         .iter()
-        .any(|w| w.contains("association a-0123456789abcdefg stays")));
+        .any(|w| w.contains("pod(s) p get credentials only through Pod Identity")));
     assert_eq!(m.restart.len(), 1);
     let Step::Iam(IamStep::UpdateTrust { trust, .. }) = &m.plan.steps[0] else {
         panic!()
@@ -242,7 +245,7 @@ fn to_irsa_trusts_and_annotates_first_and_deletes_the_association_when_no_pod_ne
         STS_AUDIENCE
     )
     .is_allowed());
-    // Restarted with both envs: the association goes.
+    // Already trusted and annotated (a re-run after a failure): only the association goes.
     let both = add_pod_identity(&irsa_trust());
     let m = plan_to_irsa(
         &facts(true, both, vec![association()], vec![pod("p", true, true)]),

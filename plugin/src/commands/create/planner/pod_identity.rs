@@ -218,7 +218,7 @@ pub fn plan_association(
 }
 
 /// The service account a Pod Identity binding needs: made (labelled as kubectl-irsa's) when missing, never
-/// annotated. One that is also IRSA-annotated gets a warning: the SDKs would keep using IRSA.
+/// annotated. One that is also IRSA-annotated gets a warning: new pods switch, running ones do not.
 pub fn plan_pod_identity_service_account(
     spec: &CreateSpec,
     facts: &ServiceAccountFacts,
@@ -250,9 +250,10 @@ pub fn plan_pod_identity_service_account(
     ));
     if let Some(irsa) = crate::kube::annotations(&sa.metadata).get(ROLE_ARN_ANNOTATION) {
         plan.warn(format!(
-            "service account {ns}/{name} is also annotated {ROLE_ARN_ANNOTATION}={irsa}: the AWS SDKs' default \
-             chain tries web identity (IRSA) before container credentials (Pod Identity), so its pods keep using \
-             IRSA; `kubectl irsa migrate --to pod-identity` removes the annotation in a safe order"
+            "service account {ns}/{name} is also annotated {ROLE_ARN_ANNOTATION}={irsa}: once the association \
+             exists the pod identity webhook gives new pods Pod Identity's env instead (container credentials take \
+             precedence) while running pods keep IRSA's; `kubectl irsa migrate --to pod-identity \
+             --remove-oidc-trust` removes the annotation and the OIDC trust in a safe order"
         ));
     }
 }

@@ -183,7 +183,7 @@ fn an_irsa_role_needs_add_trust_and_an_irsa_annotation_is_warned_about() {
             .plan
             .warnings
             .iter()
-            .any(|w| w.contains("keep using IRSA")),
+            .any(|w| w.contains("container credentials take precedence")),
         "{:?}",
         planned.plan.warnings
     );
