@@ -9,7 +9,9 @@
 //! One cluster for every step (bring-up is most of the time): the assumed-role ARN in a pod's logs; one role
 //! shared by two namespaces whose policy allows `iam:ListRoles` only for the session tag
 //! `kubernetes-namespace=team-a` (EKS User Guide, "Grant Pods access to AWS resources based on tags"), so
-//! team-a's pod lists roles and team-b's is denied; and every exchange in the emulator's audit.
+//! team-a's pod lists roles and team-b's is denied; every exchange in the emulator's audit; and a pod bound
+//! by `kubectl irsa create` (IRSA) that, restarted after `kubectl irsa migrate --to pod-identity`, gets the same
+//! role through the agent.
 //!
 //! Without a Docker engine the test prints "skipped: …" and returns; with `IRSA_REQUIRE_DOCKER=1` that is a
 //! failure. scripts/test.sh runs it beside kind_pods.rs.
@@ -312,6 +314,63 @@ fn real_pods_get_their_role_through_the_pod_identity_agent() {
             && e["decision"] == "deny"
             && e["caller"].as_str().unwrap_or("").contains("pi-b")),
         "team-b's ListRoles refusal is audited: {audit:?}"
+    );
+
+    // From IRSA to Pod Identity with the plugin: a pod bound by `kubectl irsa create` is the role through STS's
+    // web identity; after `kubectl irsa migrate --to pod-identity` (annotation kept) its restart gets the same
+    // role through the agent.
+    shell.kubectl(&["create", "namespace", "team-c"]);
+    let role = bind(
+        &shell,
+        &cluster,
+        "team-c/mover",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    );
+    let role_name = role.rsplit('/').next().unwrap().to_string();
+    let mover = |name: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: team-c\nspec:\n  \
+             serviceAccountName: mover\n  containers:\n  - name: app\n    image: {AWS_CLI_IMAGE}\n    \
+             command: ['sh', '-c', 'aws sts get-caller-identity --query Arn --output text && sleep 3600']\n"
+        )
+    };
+    let arn_of = |name: &str| {
+        cluster
+            .wait_for_logs("team-c", name, Duration::from_secs(180), |l| {
+                l.contains("arn:aws:sts::")
+            })
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    shell.apply_file("mover-0.yaml", &mover("mover-0"));
+    let before = arn_of("mover-0");
+    assert!(
+        before.starts_with(&format!(
+            "arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/botocore-session-"
+        )),
+        "IRSA before the migration: {before}"
+    );
+    shell.irsa(&[
+        "migrate",
+        "--to",
+        "pod-identity",
+        "--name",
+        "mover",
+        "-n",
+        "team-c",
+        "--cluster",
+        &cluster.name,
+    ]);
+    shell.kubectl(&["delete", "pod", "mover-0", "-n", "team-c", "--wait=false"]);
+    shell.apply_file("mover-1.yaml", &mover("mover-1"));
+    let after = arn_of("mover-1");
+    assert!(
+        after.starts_with(&format!(
+            "arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/eks-{}-mover-1-",
+            cluster.name
+        )),
+        "the restarted pod gets the role through the agent: {after}"
     );
     kind_down_leaves_nothing(cluster);
 }
