@@ -206,3 +206,56 @@ fn processes_die_when_a_test_panics() {
         assert!(!alive(pid), "process {pid} outlived the panicking test");
     }
 }
+
+/// Run in a child process by the test below: a control plane that is never dropped, as one held in a static.
+#[test]
+fn leaked_control_plane_child() {
+    if std::env::var_os("IRSA_LEAKED_CONTROL_PLANE_CHILD").is_none() {
+        return;
+    }
+    let key = signing_key();
+    let Some(cp) = start(&key) else { return };
+    let pids: Vec<String> = cp.pids().iter().map(u32::to_string).collect();
+    println!("LEAKED dir={} pids={}", cp.dir().display(), pids.join(","));
+    std::mem::forget(cp);
+}
+
+#[test]
+fn a_control_plane_never_dropped_leaves_nothing_after_the_process_exits() {
+    if controlplane::skip_requested() {
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "leaked_control_plane_child", "--nocapture"])
+        .env("IRSA_LEAKED_CONTROL_PLANE_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split("LEAKED ").nth(1))
+        .unwrap_or_else(|| panic!("the child printed no LEAKED line:\n{stdout}"));
+    let dir = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("dir="))
+        .unwrap();
+    let pids = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("pids="))
+        .unwrap();
+    assert!(
+        !Path::new(dir).exists(),
+        "{dir} is still there after the process that started it exited"
+    );
+    for pid in pids.split(',') {
+        assert!(
+            !alive(pid.parse().unwrap()),
+            "process {pid} outlived its test"
+        );
+    }
+}

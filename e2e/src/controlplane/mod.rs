@@ -21,6 +21,7 @@
 
 mod binaries;
 mod config;
+mod exit_cleanup;
 mod prepare;
 mod process;
 mod spawn;
@@ -166,6 +167,9 @@ impl ControlPlane {
             kubeconfig_yaml(&server_url, &certs.ca_pem, &token).as_bytes(),
         )?;
 
+        if !keep_dir {
+            exit_cleanup::remove_at_exit(root, vec![apiserver.child.id(), etcd.child.id()]);
+        }
         Ok(ControlPlane {
             apiserver,
             etcd,
@@ -279,6 +283,7 @@ impl Drop for ControlPlane {
             let _ = proc.child.wait();
         }
         if let Some(dir) = self.dir.take() {
+            exit_cleanup::forget(dir.path());
             if self.keep_dir {
                 let path = dir.keep();
                 eprintln!("irsa-e2e: kept control plane dir {}", path.display());
