@@ -36,6 +36,7 @@ DEFAULT_BRIDGE=irsa-docker0
 DEFAULT_BRIDGE_CIDR=172.29.0.1/24
 KIND_BRIDGE=irsa-kind0
 KIND_SUBNET=172.30.0.0/24
+KIND_GATEWAY=172.30.0.1
 # No registry is reachable, and none may be tried: anything that would pull is sent here and refused.
 NOWHERE=http://127.0.0.1:1
 
@@ -183,7 +184,9 @@ EOF
   answers || { tail -n 30 "$DIR/dockerd.log" >&2; die "dockerd did not answer on $SOCK (log above)"; }
   if ! docker_cli network inspect kind >/dev/null 2>&1; then
     # The network kind would create (bridge, masquerade on: a no-op here with iptables off), on our bridge.
-    docker_cli network create -d bridge --subnet "$KIND_SUBNET" \
+    # The gateway is given: Docker 20.10 leaves it out of `network inspect` for a network made with --subnet
+    # alone until the daemon restarts, and kind-up.sh reads it there (a fresh engine's first run failed so).
+    docker_cli network create -d bridge --subnet "$KIND_SUBNET" --gateway "$KIND_GATEWAY" \
       -o com.docker.network.bridge.name="$KIND_BRIDGE" \
       -o com.docker.network.bridge.enable_ip_masquerade=true kind >/dev/null
   fi

@@ -107,21 +107,17 @@ on_failure() {
 trap on_failure EXIT
 
 # 2. Where the kind node reaches the host, and what the emulator listens on.
-# Retried: on a fresh machine's first run, three kind-up.sh started at once once all found no gateway though the
-# network had one (seen once, not reproduced); docker's own answer is kept for the error.
-GATEWAY_ANSWER=
+# The network's IPv4 gateway in GATEWAY (empty if none), and what docker said in GATEWAY_ANSWER. Docker 20.10
+# lists no gateway for a network made with --subnet alone until the daemon restarts; the gateway is then the
+# subnet's first address, as Docker allocates it.
 gateway() {
-  local i found
-  for i in 1 2 3 4 5 6 7 8 9 10; do
-    GATEWAY_ANSWER="$(docker network inspect "$1" --format '{{range .IPAM.Config}}{{.Gateway}} {{end}}' 2>&1 || true)"
-    found="$(tr ' ' '\n' <<<"$GATEWAY_ANSWER" | grep -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | head -n1 || true)"
-    if [[ -n "$found" ]]; then
-      printf '%s\n' "$found"
-      return 0
-    fi
-    sleep 0.5
-  done
-  return 1
+  GATEWAY_ANSWER="$(docker network inspect "$1" --format '{{json .IPAM.Config}}' 2>&1 || true)"
+  GATEWAY="$(grep -oE '"Gateway":"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+"' <<<"$GATEWAY_ANSWER" | head -n1 | cut -d'"' -f4 || true)"
+  if [[ -z "$GATEWAY" ]]; then
+    local network
+    network="$(grep -oE '"Subnet":"[0-9]+\.[0-9]+\.[0-9]+\.0/[0-9]+"' <<<"$GATEWAY_ANSWER" | head -n1 | cut -d'"' -f4 || true)"
+    [[ -z "$network" ]] || GATEWAY="${network%.0/*}.1"
+  fi
 }
 LISTEN=(--listen "127.0.0.1:$PORT")
 HOST="${IRSA_KIND_HOST:-}"
@@ -138,7 +134,8 @@ if [[ "$(uname -s)" == Linux ]] && ! docker info --format '{{.OperatingSystem}}'
     fi
   ) 9>"$CACHE_ROOT/kind-network.lock"
   if [[ -z "$HOST" ]]; then
-    HOST="$(gateway "$NETWORK" || true)"
+    gateway "$NETWORK"
+    HOST="$GATEWAY"
     [[ -n "$HOST" ]] ||
       die "docker network $NETWORK has no IPv4 gateway (docker network inspect said: ${GATEWAY_ANSWER:-nothing}); set IRSA_KIND_HOST to the host's address as its containers see it"
   fi
