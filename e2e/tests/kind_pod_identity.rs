@@ -11,7 +11,8 @@
 //! `kubernetes-namespace=team-a` (EKS User Guide, "Grant Pods access to AWS resources based on tags"), so
 //! team-a's pod lists roles and team-b's is denied; every exchange in the emulator's audit; and a pod bound
 //! by `kubectl irsa create` (IRSA) that, restarted after `kubectl irsa migrate --to pod-identity`, gets the same
-//! role through the agent.
+//! role through the agent; and a pod bound by `kubectl irsa create --pod-identity` alone (role, service
+//! account, association), its role through the agent, with `kubectl irsa describe` finding the binding.
 //!
 //! Without a Docker engine the test prints "skipped: …" and returns; with `IRSA_REQUIRE_DOCKER=1` that is a
 //! failure. scripts/test.sh runs it beside kind_pods.rs.
@@ -372,5 +373,70 @@ fn real_pods_get_their_role_through_the_pod_identity_agent() {
         )),
         "the restarted pod gets the role through the agent: {after}"
     );
+
+    // Bound by the plugin alone: `kubectl irsa create --pod-identity` makes the role, the service account
+    // and the association; the pod is that role through the agent, and `describe` finds the binding sound.
+    shell.kubectl(&["create", "namespace", "team-d"]);
+    shell.irsa(&[
+        "create",
+        "--pod-identity",
+        "--name",
+        "web",
+        "-n",
+        "team-d",
+        "--cluster",
+        &cluster.name,
+        "--attach-policy-arn",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+    ]);
+    let web_role = aws(&[
+        "eks",
+        "list-pod-identity-associations",
+        "--cluster-name",
+        &cluster.name,
+        "--namespace",
+        "team-d",
+        "--service-account",
+        "web",
+        "--query",
+        "associations[0].roleArn",
+        "--output",
+        "text",
+    ])
+    .trim()
+    .to_string();
+    let web_role_name = web_role.rsplit('/').next().unwrap().to_string();
+    assert!(
+        web_role.starts_with(&format!("arn:aws:iam::{ACCOUNT}:role/")),
+        "{web_role}"
+    );
+    let web = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-0\n  namespace: team-d\nspec:\n  \
+               serviceAccountName: web\n  containers:\n  - name: app\n    image: IMAGE\n    \
+               command: ['sh', '-c', 'aws sts get-caller-identity --query Arn --output text && sleep 3600']\n"
+        .replace("IMAGE", AWS_CLI_IMAGE);
+    shell.apply_file("web-0.yaml", &web);
+    let arn = cluster
+        .wait_for_logs("team-d", "web-0", Duration::from_secs(180), |l| {
+            l.contains("arn:aws:sts::")
+        })
+        .unwrap()
+        .trim()
+        .to_string();
+    assert!(
+        arn.starts_with(&format!(
+            "arn:aws:sts::{ACCOUNT}:assumed-role/{web_role_name}/eks-{}-web-0-",
+            cluster.name
+        )),
+        "a pod bound by kubectl irsa create --pod-identity is its role through the agent: {arn}"
+    );
+    let described = shell.irsa(&[
+        "describe",
+        "web",
+        "-n",
+        "team-d",
+        "--cluster",
+        &cluster.name,
+    ]);
+    assert!(described.contains(&web_role), "{described}");
     kind_down_leaves_nothing(cluster);
 }
