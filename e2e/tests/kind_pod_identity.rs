@@ -389,7 +389,8 @@ fn real_pods_get_their_role_through_the_pod_identity_agent() {
         "--attach-policy-arn",
         "arn:aws:iam::aws:policy/ReadOnlyAccess",
     ]);
-    let web_role = aws(&[
+    // A listing's summaries carry no roleArn (botocore `PodIdentityAssociationSummary`): describe the one found.
+    let association = aws(&[
         "eks",
         "list-pod-identity-associations",
         "--cluster-name",
@@ -399,7 +400,21 @@ fn real_pods_get_their_role_through_the_pod_identity_agent() {
         "--service-account",
         "web",
         "--query",
-        "associations[0].roleArn",
+        "associations[0].associationId",
+        "--output",
+        "text",
+    ])
+    .trim()
+    .to_string();
+    let web_role = aws(&[
+        "eks",
+        "describe-pod-identity-association",
+        "--cluster-name",
+        &cluster.name,
+        "--association-id",
+        &association,
+        "--query",
+        "association.roleArn",
         "--output",
         "text",
     ])
