@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::pod_chain::{Claims, PodChainFacts};
 use super::pod_identity::{agent_check, AgentFacts};
+use super::pod_links::claims_link;
 use super::simulate::{simulate_with_tags, Simulation};
 use super::{check, checks, Check, RoleFacts, Status, Who};
 use crate::aws::Association;
@@ -188,50 +189,16 @@ fn token_link(
             return None;
         }
     };
-    let mut problems = Vec::new();
-    if claims.sub != who.subject {
-        problems.push(format!("sub is {}, expected {}", claims.sub, who.subject));
-    }
-    if !claims.aud.iter().any(|a| a == POD_IDENTITY_AUDIENCE) {
-        problems.push(format!(
-            "aud is {:?}, expected {POD_IDENTITY_AUDIENCE}",
-            claims.aud
-        ));
-    }
-    if let Ok(issuer) = &pi.issuer {
-        if irsa_policy::issuer_host_path(issuer) != irsa_policy::issuer_host_path(&claims.iss) {
-            problems.push(format!(
-                "iss is {}, but the EKS cluster's issuer is {issuer}: eks-auth verifies the token against it",
-                claims.iss
-            ));
-        }
-    }
-    let bound = claims
-        .kubernetes
-        .pointer("/pod/name")
-        .and_then(Value::as_str);
-    if bound != Some(facts.pod.name.as_str()) {
-        problems.push(format!("the token is not bound to pod {}", facts.pod.name));
-    }
-    let message = format!(
-        "iss {}, sub {}, aud {}, valid {}s, bound to pod {}",
-        claims.iss,
-        claims.sub,
-        claims.aud.join(","),
-        claims.exp - claims.iat,
-        bound.unwrap_or("-")
-    );
-    if problems.is_empty() {
-        links.push(check("token", Status::Ok, "token ok", message, None));
-    } else {
-        links.push(check(
-            "token",
-            Status::Problem,
-            "token claims wrong",
-            format!("{message}: {}", problems.join("; ")),
-            None,
-        ));
-    }
+    links.push(claims_link(
+        &claims,
+        &who.subject,
+        POD_IDENTITY_AUDIENCE,
+        pi.issuer.as_deref().ok(),
+        |issuer| {
+            format!("the EKS cluster's issuer is {issuer}: eks-auth verifies the token against it")
+        },
+        &facts.pod.name,
+    ));
     Some(claims)
 }
 

@@ -93,6 +93,29 @@ pub(super) fn token_link(
             return None;
         }
     };
+    links.push(claims_link(
+        &claims,
+        subject,
+        audience,
+        facts.issuer.as_deref().ok(),
+        |issuer| {
+            format!("the cluster's issuer is {issuer} (kube-apiserver --service-account-issuer)")
+        },
+        &facts.pod.name,
+    ));
+    Some(claims)
+}
+
+/// The token link from a pod's token claims: the right subject and audience, the issuer `issuer` (when
+/// known; `whose_issuer` says whose issuer it is and who checks it), and bound to `pod`.
+pub(super) fn claims_link(
+    claims: &Claims,
+    subject: &str,
+    audience: &str,
+    issuer: Option<&str>,
+    whose_issuer: impl Fn(&str) -> String,
+    pod: &str,
+) -> Check {
     let mut problems = Vec::new();
     if claims.sub != subject {
         problems.push(format!("sub is {}, expected {subject}", claims.sub));
@@ -100,11 +123,12 @@ pub(super) fn token_link(
     if !claims.aud.iter().any(|a| a == audience) {
         problems.push(format!("aud is {:?}, expected {audience}", claims.aud));
     }
-    if let Ok(issuer) = &facts.issuer {
+    if let Some(issuer) = issuer {
         if irsa_policy::issuer_host_path(issuer) != irsa_policy::issuer_host_path(&claims.iss) {
             problems.push(format!(
-                "iss is {}, but the cluster's issuer is {issuer} (kube-apiserver --service-account-issuer)",
-                claims.iss
+                "iss is {}, but {}",
+                claims.iss,
+                whose_issuer(issuer)
             ));
         }
     }
@@ -112,29 +136,28 @@ pub(super) fn token_link(
         .kubernetes
         .pointer("/pod/name")
         .and_then(Value::as_str);
-    if bound != Some(facts.pod.name.as_str()) {
-        problems.push(format!("the token is not bound to pod {}", facts.pod.name));
+    if bound != Some(pod) {
+        problems.push(format!("the token is not bound to pod {pod}"));
     }
-    let lifetime = claims.exp - claims.iat;
     let message = format!(
-        "iss {}, sub {}, aud {}, valid {lifetime}s, bound to pod {}",
+        "iss {}, sub {}, aud {}, valid {}s, bound to pod {}",
         claims.iss,
         claims.sub,
         claims.aud.join(","),
+        claims.exp - claims.iat,
         bound.unwrap_or("-")
     );
     if problems.is_empty() {
-        links.push(check("token", Status::Ok, "token ok", message, None));
+        check("token", Status::Ok, "token ok", message, None)
     } else {
-        links.push(check(
+        check(
             "token",
             Status::Problem,
             "token claims wrong",
             format!("{message}: {}", problems.join("; ")),
             None,
-        ));
+        )
     }
-    Some(claims)
 }
 
 pub(super) fn thumbprint_link(facts: &PodChainFacts, links: &mut Vec<Check>) {
