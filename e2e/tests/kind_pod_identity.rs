@@ -84,23 +84,7 @@ fn deploy_agent(cluster: &KindCluster, image: &str) {
             ),
         ])
         .unwrap();
-    let overlay = tempfile::tempdir().unwrap();
-    let (name, tag) = image.rsplit_once(':').unwrap();
-    std::fs::write(
-        overlay.path().join("kustomization.yaml"),
-        format!(
-            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {}\n\
-             images:\n- name: irsa-emulator\n  newName: {name}\n  newTag: {tag}\n",
-            relative_to(
-                overlay.path(),
-                &irsa_e2e::controlplane::repo_root().join("deploy/pod-identity-agent")
-            )
-        ),
-    )
-    .unwrap();
-    cluster
-        .kubectl(&["apply", "-k", overlay.path().to_str().unwrap()])
-        .unwrap();
+    apply_with_emulator_image(cluster, "deploy/pod-identity-agent", image);
     cluster
         .kubectl(&[
             "rollout",

@@ -351,23 +351,7 @@ fn real_pods_emulator_inside_the_cluster_serves_a_pod_in_another_namespace() {
     );
 
     // deploy/, with the image built here.
-    let overlay = tempfile::tempdir().unwrap();
-    let (name, tag) = image.rsplit_once(':').unwrap();
-    std::fs::write(
-        overlay.path().join("kustomization.yaml"),
-        format!(
-            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {}\n\
-             images:\n- name: irsa-emulator\n  newName: {name}\n  newTag: {tag}\n",
-            relative_to(
-                overlay.path(),
-                &irsa_e2e::controlplane::repo_root().join("deploy")
-            )
-        ),
-    )
-    .unwrap();
-    cluster
-        .kubectl(&["apply", "-k", overlay.path().to_str().unwrap()])
-        .unwrap();
+    apply_with_emulator_image(&cluster, "deploy", &image);
     cluster
         .kubectl(&[
             "rollout",
@@ -419,7 +403,8 @@ fn real_pods_emulator_inside_the_cluster_serves_a_pod_in_another_namespace() {
     let public = in_pod(&["cat", "/data/inside-keys/sa.pub"]);
     reissue(&cluster, &issuer, &key, &public);
 
-    let ca = overlay.path().join("ca.pem");
+    let scratch = tempfile::tempdir().unwrap();
+    let ca = scratch.path().join("ca.pem");
     std::fs::write(&ca, &ca_pem).unwrap();
     shell.run(
         &emulator_bin,

@@ -579,6 +579,28 @@ fn host_and_port(url: &str) -> (String, u16) {
     (host.to_string(), port.parse().unwrap())
 }
 
+/// `kubectl apply -k` of the repository's kustomize base `base` (e.g. `deploy`) through an overlay that swaps
+/// the `irsa-emulator` image for `image`, the one built here.
+pub fn apply_with_emulator_image(cluster: &KindCluster, base: &str, image: &str) {
+    let overlay = tempfile::tempdir().unwrap();
+    let (name, tag) = image.rsplit_once(':').unwrap();
+    std::fs::write(
+        overlay.path().join("kustomization.yaml"),
+        format!(
+            "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- {}\n\
+             images:\n- name: irsa-emulator\n  newName: {name}\n  newTag: {tag}\n",
+            relative_to(
+                overlay.path(),
+                &irsa_e2e::controlplane::repo_root().join(base)
+            )
+        ),
+    )
+    .unwrap();
+    cluster
+        .kubectl(&["apply", "-k", overlay.path().to_str().unwrap()])
+        .unwrap();
+}
+
 /// `to` as a path relative to the directory `from` (kustomize takes only relative paths to its bases).
 pub fn relative_to(from: &Path, to: &Path) -> String {
     let from: Vec<_> = from.components().collect();
