@@ -8,8 +8,11 @@ Sources: the ARN formats of the IAM User Guide ("IAM identifiers": `arn:aws-cn:i
 partition names of botocore's endpoint rules, and the MalformedPolicyDocument text users of AWS China report for a
 commercial ARN in a policy (aws/chalice#777, kubernetes-sigs/aws-load-balancer-controller#1557):
 `Partition "aws" is not valid for resource "arn:aws:s3:::…".` What IAM China answers
-for a commercial managed-policy ARN given to AttachRolePolicy could not be confirmed; the emulator answers as for
-any ARN it cannot use (InvalidInput "ARN … is not valid.").
+for a commercial managed-policy ARN given to AttachRolePolicy is 400 ValidationError "Invalid ARN partition", as users
+report it from cn-northwest-1 (pulumi/pulumi-aws-apigateway#347) and GovCloud (cattle-ops/terraform-aws-gitlab-runner
+#1273); IAM's 2024 notice on strict input ARNs (quoted in cloud-gov/aws-broker#383) requires the caller's partition
+in every ARN passed to an IAM API, so the emulator answers the same for OIDC provider ARNs (that extension is ours:
+no user report of its exact text was found).
 """
 
 import json
@@ -116,8 +119,20 @@ def test_documents_are_validated_for_the_partition(partitioned):
     out = aws(emu, "iam", "attach-role-policy", "--role-name", "app", "--policy-arn",
               "arn:aws:iam::aws:policy/ReadOnlyAccess")
     assert out.returncode != 0
-    assert "(InvalidInput) when calling the AttachRolePolicy operation: ARN arn:aws:iam::aws:policy/ReadOnlyAccess is not valid." in out.stderr, out.stderr
+    assert "(ValidationError) when calling the AttachRolePolicy operation: Invalid ARN partition" in out.stderr, out.stderr
     assert ok(emu, "iam", "list-attached-role-policies", "--role-name", "app")["AttachedPolicies"] == []
+    # A malformed ARN in the right partition keeps IAM's other answer (terraform-provider-aws#1337).
+    out = aws(emu, "iam", "attach-role-policy", "--role-name", "app", "--policy-arn", f"arn:{p}:iam::aws:role/NotAPolicy")
+    assert "(InvalidInput) when calling the AttachRolePolicy operation: ARN " in out.stderr, out.stderr
+    out = aws(emu, "iam", "get-open-id-connect-provider", "--open-id-connect-provider-arn",
+              f"arn:aws:iam::{ACCOUNT}:oidc-provider/example.com/id/X")
+    assert "(ValidationError) when calling the GetOpenIDConnectProvider operation: Invalid ARN partition" in out.stderr, \
+        out.stderr
+
+
+def test_an_arn_of_another_partition_is_refused_in_the_commercial_one(emulator):
+    out = aws(emulator, "iam", "get-policy", "--policy-arn", "arn:aws-cn:iam::aws:policy/ReadOnlyAccess")
+    assert "(ValidationError) when calling the GetPolicy operation: Invalid ARN partition" in out.stderr, out.stderr
 
 
 def test_the_default_region_stays_in_the_aws_partition(emulator):

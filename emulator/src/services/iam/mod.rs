@@ -20,7 +20,7 @@ use std::sync::Arc;
 use catalog::Catalog;
 
 use crate::auth::{missing_authentication, Caller};
-use crate::partition::Account;
+use crate::partition::{Account, Partition};
 use crate::protocol::{AwsError, Params, XmlWriter};
 use crate::state::model::ManagedPolicy;
 use crate::state::{blocking, Db, Store};
@@ -182,10 +182,23 @@ fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// A policy by ARN, from the AWS catalog or the account's own; IAM's wording when it is not there. An ARN
-/// of another partition than the catalog's is as invalid as a malformed one (policies, like everything
-/// else, live in one partition).
+/// A well-formed ARN of another partition than the account's: 400 ValidationError "Invalid ARN partition",
+/// the answer users report for `arn:aws:iam::aws:policy/…` in AttachRolePolicy from China
+/// (pulumi/pulumi-aws-apigateway#347, cn-northwest-1) and GovCloud (cattle-ops/terraform-aws-gitlab-runner
+/// #1273); IAM's 2024 notice on strict input ARNs says the partition must match the caller's for every IAM
+/// API that takes an ARN (cloud-gov/aws-broker#383). Malformed ARNs are left to the caller's own check.
+pub fn same_partition(arn: &str, partition: Partition) -> Result<(), AwsError> {
+    match arn.parse::<irsa_policy::Arn>() {
+        Ok(parsed) if parsed.partition != partition.name() => {
+            Err(AwsError::validation("Invalid ARN partition"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A policy by ARN, from the AWS catalog or the account's own; IAM's wording when it is not there.
 pub fn find_policy(catalog: &Catalog, db: &Db, arn: &str) -> Result<ManagedPolicy, AwsError> {
+    same_partition(arn, catalog.partition())?;
     let iam_prefix = format!("arn:{}:iam::", catalog.partition().name());
     if !arn.starts_with(&iam_prefix) || !arn.contains(":policy/") {
         return Err(AwsError::invalid_input(format!("ARN {arn} is not valid.")));

@@ -7,6 +7,7 @@ use super::render;
 use super::roles::{merge_tags, KeyCase};
 use super::Iam;
 use super::{validate, Handled};
+use crate::partition::Partition;
 use crate::protocol::AwsError;
 use crate::protocol::Params;
 use crate::protocol::XmlWriter;
@@ -67,7 +68,8 @@ fn client_id(value: &str) -> Result<(), AwsError> {
     Ok(())
 }
 
-fn existing(db: &Db, arn: &str) -> Result<OidcProvider, AwsError> {
+fn existing(db: &Db, partition: Partition, arn: &str) -> Result<OidcProvider, AwsError> {
+    super::same_partition(arn, partition)?;
     let is_iam_arn = arn.starts_with("arn:") && arn.split(':').nth(2) == Some("iam");
     if !is_iam_arn || !arn.contains(":oidc-provider/") {
         return Err(AwsError::validation(format!("ARN {arn} is not valid.")));
@@ -133,7 +135,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
 
 pub fn get(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required(ARN_PARAM)?;
-    let provider = iam.read(|db| existing(db, arn))?;
+    let provider = iam.read(|db| existing(db, iam.account().partition(), arn))?;
     let mut xml = XmlWriter::new();
     render::oidc_provider(&mut xml, &provider);
     Ok(Some(xml))
@@ -155,7 +157,7 @@ pub fn list(iam: &Iam, _: &Params) -> Handled {
 pub fn delete(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required(ARN_PARAM)?;
     // IAM answers success for a provider that is already gone, but still rejects a malformed ARN.
-    iam.write(|db| match existing(db, arn) {
+    iam.write(|db| match existing(db, iam.account().partition(), arn) {
         Ok(_)
         | Err(AwsError {
             code: "NoSuchEntity",
@@ -173,7 +175,7 @@ fn update(
 ) -> Handled {
     let arn = p.required(ARN_PARAM)?;
     iam.write(|db| {
-        let mut provider = existing(db, arn)?;
+        let mut provider = existing(db, iam.account().partition(), arn)?;
         change(&mut provider)?;
         Ok(db.put_oidc_provider(&provider)?)
     })?;
@@ -236,7 +238,7 @@ pub fn untag(iam: &Iam, p: &Params) -> Handled {
 
 pub fn list_tags(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required(ARN_PARAM)?;
-    let provider = iam.read(|db| existing(db, arn))?;
+    let provider = iam.read(|db| existing(db, iam.account().partition(), arn))?;
     render::tag_page(&Paging::from_params(p)?, provider.tags)
 }
 
