@@ -169,7 +169,7 @@ impl TokenVerifier {
             tags: Vec::new(),
         };
         let provider = OidcProvider {
-            arn: irsa_policy::provider_arn(&account, &issuer),
+            arn: irsa_policy::Account::aws(account.as_str()).provider_arn(&issuer),
             url: irsa_policy::issuer_host_path(&issuer),
             client_ids: vec![TOKEN_AUDIENCE.to_string()],
             thumbprints: Vec::new(),

@@ -3,7 +3,7 @@
 //! The OIDC issuer appears in three spellings and mixing them up is the classic IRSA bug: the issuer URL
 //! (`https://oidc.eks…/id/X`, what EKS reports and what tokens carry in `iss`), the host+path used in trust
 //! policy condition keys (`oidc.eks…/id/X:sub`), and the provider ARN
-//! (`arn:aws:iam::<acct>:oidc-provider/oidc.eks…/id/X`). The helpers here convert between them in one place.
+//! (`arn:<partition>:iam::<acct>:oidc-provider/oidc.eks…/id/X`). The helpers here convert between them in one place.
 
 use std::fmt;
 use std::str::FromStr;
@@ -92,20 +92,88 @@ pub fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `arn:aws:iam::<account>:root`, the principal that stands for a whole account.
-pub fn account_root_arn(account: &str) -> String {
-    format!("arn:aws:iam::{account}:root")
+/// An AWS account in its partition, which every IAM ARN of the account is minted from: `arn:aws:` in the
+/// commercial regions, `arn:aws-cn:` in China, `arn:aws-us-gov:` in GovCloud. Knowing only the id is how
+/// tools end up writing `arn:aws:` trust policies that IAM China refuses, so the builders take this.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Account {
+    pub partition: String,
+    pub id: String,
+}
+
+impl Account {
+    pub fn new(partition: impl Into<String>, id: impl Into<String>) -> Account {
+        Account {
+            partition: partition.into(),
+            id: id.into(),
+        }
+    }
+
+    /// An account in the commercial partition (`aws`).
+    pub fn aws(id: impl Into<String>) -> Account {
+        Account::new("aws", id)
+    }
+
+    /// The account an ARN belongs to, in the ARN's partition (a caller's `arn:aws-cn:iam::1:user/x`, a role's
+    /// ARN); `None` for a string that is not an ARN or an ARN without an account (`arn:aws:s3:::bucket`).
+    pub fn of_arn(arn: &str) -> Option<Account> {
+        let arn: Arn = arn.parse().ok()?;
+        (!arn.account.is_empty()).then(|| Account::new(arn.partition, arn.account))
+    }
+
+    /// `arn:<partition>:iam::<account>:root`, the principal that stands for the whole account.
+    pub fn root_arn(&self) -> String {
+        format!("arn:{}:iam::{}:root", self.partition, self.id)
+    }
+
+    /// `arn:<partition>:iam::<account>:role<path><name>`; `path` is `/` or `/…/` as IAM stores it (empty
+    /// means `/`).
+    pub fn role_arn(&self, path: &str, name: &str) -> String {
+        let path = if path.is_empty() { "/" } else { path };
+        format!("arn:{}:iam::{}:role{path}{name}", self.partition, self.id)
+    }
+
+    /// The IAM OIDC provider ARN for an issuer:
+    /// `arn:<partition>:iam::<account>:oidc-provider/<issuer host+path>`.
+    pub fn provider_arn(&self, issuer_url: &str) -> String {
+        format!(
+            "arn:{}:iam::{}:oidc-provider/{}",
+            self.partition,
+            self.id,
+            issuer_host_path(issuer_url)
+        )
+    }
+}
+
+/// The partition a region belongs to, as the SDKs' partitions.json matches them: `cn-…` is `aws-cn`,
+/// `us-gov-…` is `aws-us-gov`, `eusc-…` is `aws-eusc`, `us-iso-…`/`us-isob-…` the ISO partitions; every
+/// other region is commercial (`aws`).
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 6] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("eusc-", "aws-eusc"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
+/// `arn:<partition>:iam::aws:policy/<path-and-name>`, an AWS managed policy in a partition.
+pub fn aws_managed_policy_arn(partition: &str, path_and_name: &str) -> String {
+    format!(
+        "arn:{partition}:iam::aws:policy/{}",
+        path_and_name.trim_start_matches('/')
+    )
 }
 
 /// The account id of an ARN (empty for S3 buckets and other account-less ARNs), or `None` if not an ARN.
 pub fn account_from_arn(arn: &str) -> Option<String> {
     arn.parse::<Arn>().ok().map(|a| a.account)
-}
-
-/// `arn:aws:iam::<account>:role<path><name>`; `path` is `/` or `/…/` as IAM stores it (empty means `/`).
-pub fn role_arn(account: &str, path: &str, name: &str) -> String {
-    let path = if path.is_empty() { "/" } else { path };
-    format!("arn:aws:iam::{account}:role{path}{name}")
 }
 
 /// The role name in a role ARN (`…:role/path/name` → `name`) or an assumed-role session ARN
@@ -132,14 +200,6 @@ pub fn issuer_host_path(issuer_url: &str) -> String {
         .or_else(|| strip_prefix_ignore_ascii_case(s, "http://"))
         .unwrap_or(s);
     s.trim_end_matches('/').to_string()
-}
-
-/// The IAM OIDC provider ARN for an issuer: `arn:aws:iam::<account>:oidc-provider/<issuer host+path>`.
-pub fn provider_arn(account: &str, issuer_url: &str) -> String {
-    format!(
-        "arn:aws:iam::{account}:oidc-provider/{}",
-        issuer_host_path(issuer_url)
-    )
 }
 
 /// The issuer URL (`https://…`) an OIDC provider ARN stands for, or `None` if `arn` is not one.
@@ -240,7 +300,7 @@ mod tests {
         );
         assert_eq!(issuer_host_path("HTTPS://host/x/"), "host/x");
         assert_eq!(issuer_host_path("host/x"), "host/x");
-        let arn = provider_arn("111122223333", url);
+        let arn = Account::aws("111122223333").provider_arn(url);
         assert_eq!(
             arn,
             "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E"
@@ -257,13 +317,44 @@ mod tests {
     }
 
     #[test]
+    fn accounts_mint_arns_in_their_partition() {
+        let china = Account::of_arn("arn:aws-cn:iam::111122223333:user/admin").unwrap();
+        assert_eq!(china, Account::new("aws-cn", "111122223333"));
+        assert_eq!(china.root_arn(), "arn:aws-cn:iam::111122223333:root");
+        assert_eq!(
+            china.role_arn("/team/", "app"),
+            "arn:aws-cn:iam::111122223333:role/team/app"
+        );
+        assert_eq!(
+            china.provider_arn("https://oidc.eks.cn-north-1.amazonaws.com.cn/id/X/"),
+            "arn:aws-cn:iam::111122223333:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/X"
+        );
+        let gov = Account::of_arn("arn:aws-us-gov:sts::1:assumed-role/r/s").unwrap();
+        assert_eq!(gov.role_arn("/", "r"), "arn:aws-us-gov:iam::1:role/r");
+        assert_eq!(Account::of_arn("arn:aws:s3:::bucket"), None);
+        assert_eq!(Account::of_arn("111122223333"), None);
+        assert_eq!(partition_of_region("cn-northwest-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-east-1"), "aws-us-gov");
+        assert_eq!(partition_of_region("us-isob-east-1"), "aws-iso-b");
+        assert_eq!(partition_of_region("us-iso-east-1"), "aws-iso");
+        assert_eq!(partition_of_region("eu-west-1"), "aws");
+        assert_eq!(
+            aws_managed_policy_arn("aws-cn", "service-role/AmazonEBSCSIDriverPolicy"),
+            "arn:aws-cn:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+        );
+    }
+
+    #[test]
     fn accounts() {
         assert!(is_account_id("111122223333"));
         assert!(!is_account_id("11112222333"));
         assert!(!is_account_id("11112222333x"));
-        assert_eq!(account_root_arn("1"), "arn:aws:iam::1:root");
-        assert_eq!(role_arn("1", "", "r"), "arn:aws:iam::1:role/r");
-        assert_eq!(role_arn("1", "/a/", "r"), "arn:aws:iam::1:role/a/r");
+        assert_eq!(Account::aws("1").root_arn(), "arn:aws:iam::1:root");
+        assert_eq!(Account::aws("1").role_arn("", "r"), "arn:aws:iam::1:role/r");
+        assert_eq!(
+            Account::aws("1").role_arn("/a/", "r"),
+            "arn:aws:iam::1:role/a/r"
+        );
         assert_eq!(account_from_arn("arn:aws:s3:::b").as_deref(), Some(""));
         assert!("arn:aws:iam::1:root"
             .parse::<Arn>()

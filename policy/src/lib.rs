@@ -6,12 +6,13 @@
 //! no unsafe, and no panics on any input.
 //!
 //! ```
-//! use irsa_policy::{trust_admits, irsa_trust_policy, provider_arn, PolicyDocument};
+//! use irsa_policy::{trust_admits, irsa_trust_policy, Account, PolicyDocument};
 //!
 //! let issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC";
-//! let policy = irsa_trust_policy("111122223333", issuer, "default", "my-sa", "sts.amazonaws.com", None);
+//! let account = Account::aws("111122223333");
+//! let policy = irsa_trust_policy(&account, issuer, "default", "my-sa", "sts.amazonaws.com", None);
 //! let doc = PolicyDocument::parse(&policy.to_string()).unwrap();
-//! let provider = provider_arn("111122223333", issuer);
+//! let provider = account.provider_arn(issuer);
 //!
 //! let ok = trust_admits(&doc, &provider, "system:serviceaccount:default:my-sa", "sts.amazonaws.com");
 //! assert!(ok.is_allowed());
@@ -37,9 +38,9 @@ mod variables;
 pub mod wildcard;
 
 pub use arn::{
-    account_from_arn, account_root_arn, is_account_id, is_partition, issuer_host_path,
-    provider_arn, provider_arn_to_issuer, provider_host_path, role_arn, role_name_from_arn, Arn,
-    PARTITIONS,
+    account_from_arn, aws_managed_policy_arn, is_account_id, is_partition, issuer_host_path,
+    partition_of_region, provider_arn_to_issuer, provider_host_path, role_name_from_arn, Account,
+    Arn, PARTITIONS,
 };
 pub use condition::{Condition, ConditionFailure};
 pub use context::RequestContext;

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::arn::{account_root_arn, is_account_id, role_name_from_arn, Arn};
+use crate::arn::{is_account_id, role_name_from_arn, Arn};
 use crate::error::PolicyError;
 
 /// The type of a principal, i.e. the key in a `Principal` map.
@@ -197,11 +197,11 @@ fn entry_matches(entry: &PrincipalRef, who: &PrincipalRef) -> bool {
 }
 
 fn aws_matches(entry: &str, who: &str) -> bool {
-    let entry = if is_account_id(entry) {
-        account_root_arn(entry)
-    } else {
-        entry.to_string()
-    };
+    // IAM stores a bare account id as that account's root ARN, in the account's own partition.
+    if is_account_id(entry) {
+        return account_of(who).as_deref() == Some(entry);
+    }
+    let entry = entry.to_string();
     if entry == who {
         return true;
     }

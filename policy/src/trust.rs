@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::arn::{issuer_host_path, provider_arn, provider_host_path};
+use crate::arn::{issuer_host_path, provider_host_path, Account};
 use crate::context::RequestContext;
 use crate::document::{PolicyDocument, VERSION_2012_10_17};
 use crate::evaluate::{evaluate, Evaluation};
@@ -36,7 +36,7 @@ pub fn parse_service_account_subject(sub: &str) -> Option<(&str, &str)> {
 /// within `namespace` (e.g. `*` → `system:serviceaccount:<ns>:*`), keeping the namespace fixed.
 /// An empty `audience` leaves the `aud` condition out.
 pub fn irsa_trust_statement(
-    account: &str,
+    account: &Account,
     issuer_url: &str,
     namespace: &str,
     service_account: &str,
@@ -74,7 +74,7 @@ pub fn irsa_trust_statement(
     }
     json!({
         "Effect": "Allow",
-        "Principal": { "Federated": provider_arn(account, issuer_url) },
+        "Principal": { "Federated": account.provider_arn(issuer_url) },
         "Action": WEB_IDENTITY_ACTION,
         "Condition": Value::Object(condition),
     })
@@ -82,7 +82,7 @@ pub fn irsa_trust_statement(
 
 /// A complete IRSA trust policy with the single statement of [`irsa_trust_statement`].
 pub fn irsa_trust_policy(
-    account: &str,
+    account: &Account,
     issuer_url: &str,
     namespace: &str,
     service_account: &str,

@@ -1,8 +1,8 @@
 //! IRSA trust policies: the builder's exact output and the diagnosis of failing bindings.
 
 use irsa_policy::{
-    irsa_trust_policy, irsa_trust_statement, parse_service_account_subject, provider_arn,
-    trust_admits, validate, Decision, DocumentKind, MissReason, PolicyDocument,
+    irsa_trust_policy, irsa_trust_statement, parse_service_account_subject, trust_admits, validate,
+    Account, Decision, DocumentKind, MissReason, PolicyDocument,
 };
 use serde_json::json;
 
@@ -19,7 +19,14 @@ fn parse(v: &serde_json::Value) -> PolicyDocument {
 
 #[test]
 fn builder_produces_the_eksctl_shape_exactly() {
-    let policy = irsa_trust_policy(ACCOUNT, ISSUER_URL, "default", "my-sa", AUD, None);
+    let policy = irsa_trust_policy(
+        &Account::aws(ACCOUNT),
+        ISSUER_URL,
+        "default",
+        "my-sa",
+        AUD,
+        None,
+    );
     // Byte-for-byte, including key order (serde_json preserves insertion order in this workspace).
     assert_eq!(
         serde_json::to_string(&policy).unwrap(),
@@ -37,7 +44,7 @@ fn builder_produces_the_eksctl_shape_exactly() {
     // The trailing slash and scheme of the issuer URL never leak into keys or ARNs.
     assert_eq!(
         irsa_trust_policy(
-            ACCOUNT,
+            &Account::aws(ACCOUNT),
             "https://oidc.eks.us-east-1.amazonaws.com/id/ABC/",
             "default",
             "my-sa",
@@ -50,7 +57,14 @@ fn builder_produces_the_eksctl_shape_exactly() {
 
 #[test]
 fn builder_with_subject_pattern_uses_string_like_on_sub_only() {
-    let st = irsa_trust_statement(ACCOUNT, ISSUER_URL, "ci", "my-sa", AUD, Some("*"));
+    let st = irsa_trust_statement(
+        &Account::aws(ACCOUNT),
+        ISSUER_URL,
+        "ci",
+        "my-sa",
+        AUD,
+        Some("*"),
+    );
     assert_eq!(
         st,
         json!({
@@ -64,7 +78,7 @@ fn builder_with_subject_pattern_uses_string_like_on_sub_only() {
         })
     );
     let full = irsa_trust_statement(
-        ACCOUNT,
+        &Account::aws(ACCOUNT),
         ISSUER_URL,
         "ci",
         "x",
@@ -79,7 +93,7 @@ fn builder_with_subject_pattern_uses_string_like_on_sub_only() {
     assert!(trust_admits(&doc, PROVIDER, "system:serviceaccount:ci:anything", AUD).is_allowed());
     assert!(!trust_admits(&doc, PROVIDER, "system:serviceaccount:prod:anything", AUD).is_allowed());
     // Without an audience, no aud condition at all.
-    let no_aud = irsa_trust_statement(ACCOUNT, ISSUER_URL, "ci", "sa", "", None);
+    let no_aud = irsa_trust_statement(&Account::aws(ACCOUNT), ISSUER_URL, "ci", "sa", "", None);
     assert_eq!(
         no_aud["Condition"]["StringEquals"]
             .as_object()
@@ -92,7 +106,12 @@ fn builder_with_subject_pattern_uses_string_like_on_sub_only() {
 #[test]
 fn trust_admits_the_bound_service_account_only() {
     let doc = parse(&irsa_trust_policy(
-        ACCOUNT, ISSUER_URL, "default", "my-sa", AUD, None,
+        &Account::aws(ACCOUNT),
+        ISSUER_URL,
+        "default",
+        "my-sa",
+        AUD,
+        None,
     ));
     let ok = trust_admits(&doc, PROVIDER, "system:serviceaccount:default:my-sa", AUD);
     assert_eq!(ok.decision, Decision::Allow);
@@ -147,9 +166,15 @@ fn near_miss_names_key_wanted_and_actual_subject() {
 fn wrong_provider_is_a_principal_near_miss() {
     // The classic mistake: the role trusts cluster A's issuer, the token comes from cluster B.
     let doc = parse(&irsa_trust_policy(
-        ACCOUNT, ISSUER_URL, "default", "my-sa", AUD, None,
+        &Account::aws(ACCOUNT),
+        ISSUER_URL,
+        "default",
+        "my-sa",
+        AUD,
+        None,
     ));
-    let other = provider_arn(ACCOUNT, "https://oidc.eks.us-east-1.amazonaws.com/id/OTHER");
+    let other =
+        Account::aws(ACCOUNT).provider_arn("https://oidc.eks.us-east-1.amazonaws.com/id/OTHER");
     let e = trust_admits(&doc, &other, "system:serviceaccount:default:my-sa", AUD);
     assert!(!e.is_allowed());
     let text = e.explain();

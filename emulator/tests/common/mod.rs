@@ -66,7 +66,7 @@ pub async fn create_cluster(emulator: &Emulator, name: &str) -> irsa_emulator::a
 /// The eksctl-shaped trust policy for `system:serviceaccount:<ns>:<sa>` on `issuer`.
 pub fn trust_policy(issuer: &str, namespace: &str, service_account: &str) -> String {
     irsa_policy::irsa_trust_policy(
-        config::DEFAULT_ACCOUNT_ID,
+        &irsa_policy::Account::aws(config::DEFAULT_ACCOUNT_ID),
         issuer,
         namespace,
         service_account,

@@ -17,6 +17,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
+use irsa_policy::{partition_of_region, Account};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 use serde_json::Value;
@@ -249,20 +250,28 @@ impl Aws {
         }
     }
 
-    /// The calling identity's account (STS GetCallerIdentity).
-    pub async fn account_id(&self) -> Result<String> {
+    /// The calling identity's account and its partition (STS GetCallerIdentity): the caller's ARN says
+    /// `aws`, `aws-cn` or `aws-us-gov`, so every ARN the plugin mints is in the partition IAM will accept.
+    pub async fn account(&self) -> Result<Account> {
         let out = self
             .sts
             .get_caller_identity()
             .send()
             .await
             .map_err(|e| aws_error("sts:GetCallerIdentity", e))?;
-        out.account.ok_or_else(|| Error::Aws {
-            operation: "sts:GetCallerIdentity",
-            code: String::new(),
-            message: "the answer has no Account".into(),
-            hint: None,
-        })
+        let Some(id) = out.account else {
+            return Err(Error::Aws {
+                operation: "sts:GetCallerIdentity",
+                code: String::new(),
+                message: "the answer has no Account".into(),
+                hint: None,
+            });
+        };
+        let partition = out.arn.as_deref().and_then(Account::of_arn).map_or_else(
+            || partition_of_region(&self.region).to_string(),
+            |a| a.partition,
+        );
+        Ok(Account::new(partition, id))
     }
 
     /// The OIDC issuer of an EKS cluster.

@@ -7,7 +7,7 @@ use irsa_names::{
     AUDIENCE_ANNOTATION, MANAGED_BY_LABEL, MIN_TOKEN_EXPIRATION, ROLE_ARN_ANNOTATION, STS_AUDIENCE,
     STS_REGIONAL_ENDPOINTS_ANNOTATION, TOKEN_EXPIRATION_ANNOTATION,
 };
-use irsa_policy::{provider_arn, service_account_subject, trust_admits, PolicyDocument};
+use irsa_policy::{service_account_subject, trust_admits, Account, PolicyDocument};
 use serde_json::json;
 
 use super::{print, validate_role_arn, warn, Ctx};
@@ -27,7 +27,8 @@ async fn check_role(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let role_name = irsa_policy::role_name_from_arn(&args.role_arn).unwrap_or_default();
-    let account = irsa_policy::account_from_arn(&args.role_arn).unwrap_or_default();
+    // validate_role_arn has checked it is an ARN; its partition is the provider's.
+    let account = Account::of_arn(&args.role_arn).unwrap_or_else(|| Account::aws(""));
     let aws = match ctx.aws().await {
         Ok(aws) => aws,
         Err(e) => return vec![format!("cannot check the role: {e}")],
@@ -36,9 +37,9 @@ async fn check_role(
         Ok(Some(role)) => role,
         Ok(None) => {
             return vec![format!(
-                "role {role_name} does not exist in account {account}; create it with \
+                "role {role_name} does not exist in account {}; create it with \
                  kubectl irsa create --name {} -n {namespace} --role-name {role_name}",
-                args.name
+                account.id, args.name
             )]
         }
         Err(e) => return vec![format!("cannot check role {role_name}: {e}")],
@@ -51,7 +52,7 @@ async fn check_role(
             )]
         }
     };
-    let provider = provider_arn(&account, &issuer.url);
+    let provider = account.provider_arn(&issuer.url);
     let subject = service_account_subject(namespace, &args.name);
     match PolicyDocument::from_value(role.trust.clone()) {
         Ok(doc) => {

@@ -40,14 +40,12 @@ struct Lookups<'a> {
 }
 
 impl Lookups<'_> {
-    async fn provider(&self, account: &str) -> ProviderFacts {
-        let Ok(issuer) = &self.issuer else {
+    /// The OIDC provider for the issuer in the role's account (and partition).
+    async fn provider(&self, account: Option<&irsa_policy::Account>) -> ProviderFacts {
+        let (Ok(issuer), Some(account)) = (&self.issuer, account) else {
             return ProviderFacts::NotChecked;
         };
-        if account.is_empty() {
-            return ProviderFacts::NotChecked;
-        }
-        let arn = irsa_policy::provider_arn(account, issuer);
+        let arn = account.provider_arn(issuer);
         if let Some(p) = self.providers.lock().await.get(&arn) {
             return p.clone();
         }
@@ -241,7 +239,7 @@ pub async fn diagnose_selection(
         Err(e) => (None, Some(e.to_string())),
     };
     let caller_account = match aws {
-        Some(aws) => aws.account_id().await.ok(),
+        Some(aws) => aws.account().await.ok().map(|a| a.id),
         None => None,
     };
     let mut pods_by_sa: BTreeMap<(String, String), Vec<PodFacts>> = BTreeMap::new();
@@ -280,9 +278,8 @@ pub async fn diagnose_selection(
             };
             let account = arn
                 .as_deref()
-                .and_then(|a| irsa_policy::account_from_arn(a.trim()))
-                .unwrap_or_default();
-            let provider = lookups.provider(&account).await;
+                .and_then(|a| irsa_policy::Account::of_arn(a.trim()));
+            let provider = lookups.provider(account.as_ref()).await;
             let docs = match (lookups.show_policies, lookups.aws) {
                 (true, Some(aws)) => documents(aws, &role).await,
                 _ => Vec::new(),

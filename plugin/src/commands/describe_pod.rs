@@ -81,9 +81,8 @@ pub async fn run(ctx: &Ctx, pod_name: &str, args: &DescribeArgs) -> Result<()> {
     let (mut provider, mut role) = (ProviderFacts::NotChecked, RoleFacts::NotChecked);
     let (mut docs, mut boundary, mut live_thumbprint) = (Vec::new(), None, None);
     if let (Some(arn), Ok(aws)) = (&role_arn, ctx.aws().await) {
-        let account = irsa_policy::account_from_arn(arn).unwrap_or_default();
-        if let (Ok(claims), false) = (&token, account.is_empty()) {
-            let provider_arn = irsa_policy::provider_arn(&account, &claims.iss);
+        if let (Ok(claims), Some(account)) = (&token, irsa_policy::Account::of_arn(arn)) {
+            let provider_arn = account.provider_arn(&claims.iss);
             provider = match aws.get_provider(&provider_arn).await {
                 Ok(Some(p)) => ProviderFacts::Found(p),
                 Ok(None) => ProviderFacts::Missing { arn: provider_arn },

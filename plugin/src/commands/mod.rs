@@ -159,13 +159,15 @@ impl Ctx {
     pub async fn provider(&self, issuer: &Issuer, audience: &str) -> Result<Provider> {
         let aws = self.aws().await?;
         let Some(provider) = aws.find_provider(&issuer.url).await? else {
-            let account = aws
-                .account_id()
-                .await
-                .unwrap_or_else(|_| "<account>".to_string());
+            let account = aws.account().await.unwrap_or_else(|_| {
+                irsa_policy::Account::new(
+                    irsa_policy::partition_of_region(&aws.region),
+                    "<account>",
+                )
+            });
             return Err(Error::MissingProvider {
                 issuer: issuer.url.clone(),
-                provider_arn: irsa_policy::provider_arn(&account, &issuer.url),
+                provider_arn: account.provider_arn(&issuer.url),
                 associate_args: issuer.flags.clone(),
             });
         };

@@ -15,7 +15,7 @@ use crate::trust::{plan_removal, remove_provider, TrustingRole};
 pub async fn remove(ctx: &Ctx, args: TrustRemoveArgs) -> Result<()> {
     let issuer = ctx.issuer(&args.issuer()).await?;
     let aws = ctx.aws().await?;
-    let provider = irsa_policy::provider_arn(&aws.account_id().await?, &issuer.url);
+    let provider = aws.account().await?.provider_arn(&issuer.url);
     let mut roles = Vec::new();
     for role in aws.list_roles().await? {
         if remove_provider(&role.trust, &provider).is_none() {

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE, TOKEN_EXPIRATION_ANNOTATION};
-use irsa_policy::{provider_arn, trust_admits, PolicyDocument};
+use irsa_policy::{trust_admits, Account, PolicyDocument};
 
 use super::{check, Check, ProviderFacts, RoleFacts, Status, Who};
 use crate::aws::Role;
@@ -137,7 +137,8 @@ pub(super) fn annotation(
 /// A role that exists, with what is attached to it.
 pub(super) struct Found<'a> {
     pub role: &'a Role,
-    pub account: String,
+    /// The role's account, in the role ARN's partition (its OIDC provider is in the same).
+    pub account: Account,
     pub attached: &'a [String],
     pub inline: &'a [String],
     pub missing: &'a [String],
@@ -152,8 +153,8 @@ pub(super) fn role<'a>(
 ) -> Option<Found<'a>> {
     let (ns, name) = (who.ns, who.name);
     let account = arn
-        .and_then(irsa_policy::account_from_arn)
-        .unwrap_or_default();
+        .and_then(Account::of_arn)
+        .unwrap_or_else(|| Account::aws(""));
     let role_name = arn
         .and_then(irsa_policy::role_name_from_arn)
         .unwrap_or_default();
@@ -189,7 +190,7 @@ pub(super) fn role<'a>(
                 "role",
                 Status::Problem,
                 "role not found",
-                format!("role {role_name} does not exist in account {account}"),
+                format!("role {role_name} does not exist in account {}", account.id),
                 Some(format!(
                     "create it: kubectl irsa create --name {name} -n {ns} --role-name {role_name} \
                      --override-existing-serviceaccounts (or correct the annotation: kubectl irsa annotate {name} -n {ns} \
@@ -355,7 +356,7 @@ pub(super) fn trust(
         return;
     };
     let (role, subject, audience) = (found.role, &who.subject, &who.audience);
-    let provider = provider_arn(&found.account, url);
+    let provider = found.account.provider_arn(url);
     let doc = match PolicyDocument::from_value(role.trust.clone()) {
         Ok(doc) => doc,
         Err(e) => {

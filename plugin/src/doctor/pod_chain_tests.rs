@@ -1,7 +1,7 @@
 //! The pod chain broken one link at a time; each names the link.
 
 use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
-use irsa_policy::{irsa_trust_policy, provider_arn};
+use irsa_policy::irsa_trust_policy;
 use serde_json::json;
 
 use super::*;
@@ -13,7 +13,14 @@ const ACCOUNT: &str = "111122223333";
 const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/app";
 
 fn healthy() -> PodChainFacts {
-    let trust = irsa_trust_policy(ACCOUNT, ISSUER, "shop", "app", STS_AUDIENCE, None);
+    let trust = irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER,
+        "shop",
+        "app",
+        STS_AUDIENCE,
+        None,
+    );
     PodChainFacts {
         namespace: "shop".into(),
         pod: PodSpecFacts {
@@ -49,7 +56,7 @@ fn healthy() -> PodChainFacts {
             kubernetes: json!({ "pod": { "name": "app-1", "uid": "u" } }),
         }),
         provider: ProviderFacts::Found(Provider {
-            arn: provider_arn(ACCOUNT, ISSUER),
+            arn: irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER),
             url: "127.0.0.1:8443/id/ABC".into(),
             client_ids: vec![STS_AUDIENCE.into()],
             thumbprints: vec!["ab".repeat(20)],
@@ -129,13 +136,20 @@ fn each_broken_link_is_the_one_named() {
 
     let mut f = healthy();
     f.provider = ProviderFacts::Missing {
-        arn: provider_arn(ACCOUNT, ISSUER),
+        arn: irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER),
     };
     assert_eq!(diagnose_pod(&f).failing_link, Some("oidc-provider"));
 
     let mut f = healthy();
     if let RoleFacts::Found { role, .. } = &mut f.role {
-        role.trust = irsa_trust_policy(ACCOUNT, ISSUER, "shop", "other", STS_AUDIENCE, None);
+        role.trust = irsa_trust_policy(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER,
+            "shop",
+            "other",
+            STS_AUDIENCE,
+            None,
+        );
     }
     let d = diagnose_pod(&f);
     assert_eq!(d.failing_link, Some("trust"));

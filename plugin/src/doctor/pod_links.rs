@@ -2,7 +2,7 @@
 //! for it, the provider's thumbprint, and the trust policy evaluated with the token's claims.
 
 use irsa_names::{ENV_ROLE_ARN, ENV_TOKEN_FILE, STS_AUDIENCE, TOKEN_VOLUME};
-use irsa_policy::{provider_arn, trust_admits, PolicyDocument};
+use irsa_policy::{trust_admits, PolicyDocument};
 use serde_json::Value;
 
 use super::pod_chain::{Claims, PodChainFacts};
@@ -205,7 +205,7 @@ pub(super) fn trust_link(
         ));
         return;
     };
-    let provider = provider_arn(&found.account, &claims.iss);
+    let provider = found.account.provider_arn(&claims.iss);
     let audience = claims
         .aud
         .iter()

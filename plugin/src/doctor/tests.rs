@@ -1,7 +1,6 @@
 use super::*;
 use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use irsa_policy::irsa_trust_policy;
-use irsa_policy::provider_arn;
 
 const ISSUER: &str = "https://oidc.example.com/id/ABC";
 const ACCOUNT: &str = "111122223333";
@@ -30,7 +29,7 @@ fn healthy() -> Facts {
         issuer: Ok(ISSUER.into()),
         role: RoleFacts::Found {
             role: Box::new(role(irsa_trust_policy(
-                ACCOUNT,
+                &irsa_policy::Account::aws(ACCOUNT),
                 ISSUER,
                 "shop",
                 "app",
@@ -42,7 +41,7 @@ fn healthy() -> Facts {
             inline: vec![],
         },
         provider: ProviderFacts::Found(Provider {
-            arn: provider_arn(ACCOUNT, ISSUER),
+            arn: irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER),
             url: "oidc.example.com/id/ABC".into(),
             client_ids: vec![STS_AUDIENCE.into()],
             thumbprints: vec![],
@@ -80,7 +79,7 @@ fn wrong_subject_is_explained() {
     let mut f = healthy();
     f.role = RoleFacts::Found {
         role: Box::new(role(irsa_trust_policy(
-            ACCOUNT,
+            &irsa_policy::Account::aws(ACCOUNT),
             ISSUER,
             "shop",
             "other",
@@ -108,7 +107,7 @@ fn wrong_subject_is_explained() {
 fn each_break_is_named_with_a_fix() {
     let mut f = healthy();
     f.provider = ProviderFacts::Missing {
-        arn: provider_arn(ACCOUNT, ISSUER),
+        arn: irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER),
     };
     let d = diagnose(&f);
     assert_eq!(problems(&d), vec!["no OIDC provider"]);

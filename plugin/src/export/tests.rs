@@ -12,7 +12,7 @@ use crate::clusterconfig::ClusterConfig;
 
 fn sample() -> Binding {
     let trust = irsa_policy::irsa_trust_policy(
-        "111122223333",
+        &irsa_policy::Account::aws("111122223333"),
         "https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
         "shop",
         "app",

@@ -76,7 +76,7 @@ fn resources_of_the_wrong_type_are_named() {
 #[test]
 fn trust_policies_keep_their_provider_keys() {
     let trust = irsa_policy::irsa_trust_policy(
-        "111122223333",
+        &irsa_policy::Account::aws("111122223333"),
         "https://oidc.eks.us-east-1.amazonaws.com/id/X",
         "ns",
         "sa",

@@ -118,7 +118,7 @@ mod tests {
     fn the_documented_statement_is_admitted_and_an_irsa_trust_is_not() {
         assert!(admits_pod_identity(&pod_identity_trust_policy()).is_ok());
         let irsa = irsa_trust_policy(
-            "111122223333",
+            &irsa_policy::Account::aws("111122223333"),
             ISSUER,
             "ns",
             "app",
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn adding_keeps_the_irsa_statement_and_removing_takes_only_the_service() {
         let irsa = irsa_trust_policy(
-            "111122223333",
+            &irsa_policy::Account::aws("111122223333"),
             ISSUER,
             "ns",
             "app",

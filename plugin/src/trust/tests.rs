@@ -1,6 +1,4 @@
-use irsa_policy::{
-    irsa_trust_policy, irsa_trust_statement, provider_arn, trust_admits, PolicyDocument,
-};
+use irsa_policy::{irsa_trust_policy, irsa_trust_statement, trust_admits, PolicyDocument};
 use serde_json::json;
 
 use super::*;
@@ -15,14 +13,27 @@ const AUD: &str = "sts.amazonaws.com";
 fn admits(trust: &Value, issuer: &str, ns: &str, name: &str) -> bool {
     let doc = PolicyDocument::from_value(trust.clone()).unwrap();
     let sub = irsa_policy::service_account_subject(ns, name);
-    trust_admits(&doc, &provider_arn(ACCOUNT, issuer), &sub, AUD).is_allowed()
+    trust_admits(
+        &doc,
+        &irsa_policy::Account::aws(ACCOUNT).provider_arn(issuer),
+        &sub,
+        AUD,
+    )
+    .is_allowed()
 }
 
 #[test]
 fn size_is_counted_without_white_space() {
     let doc = json!({"a": "b c"});
     assert_eq!(policy_size(&doc), 10, "{{\"a\":\"bc\"}} is 10 characters");
-    let trust = irsa_trust_policy(ACCOUNT, ISSUER_A, "ns", "app", AUD, None);
+    let trust = irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER_A,
+        "ns",
+        "app",
+        AUD,
+        None,
+    );
     let pretty = serde_json::to_string_pretty(&trust).unwrap();
     assert_eq!(
         policy_size(&trust),
@@ -32,10 +43,24 @@ fn size_is_counted_without_white_space() {
 
 #[test]
 fn a_second_subject_of_the_same_provider_joins_its_statement() {
-    let trust = irsa_trust_policy(ACCOUNT, ISSUER_A, "ns", "a", AUD, None);
+    let trust = irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER_A,
+        "ns",
+        "a",
+        AUD,
+        None,
+    );
     let one = add_statement(
         &trust,
-        &irsa_trust_statement(ACCOUNT, ISSUER_A, "ns", "b", AUD, None),
+        &irsa_trust_statement(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER_A,
+            "ns",
+            "b",
+            AUD,
+            None,
+        ),
     );
     assert_eq!(statements(&one).len(), 1, "{one:#}");
     let sub_key = format!("{}:sub", irsa_policy::issuer_host_path(ISSUER_A));
@@ -45,7 +70,14 @@ fn a_second_subject_of_the_same_provider_joins_its_statement() {
     );
     let two = add_statement(
         &one,
-        &irsa_trust_statement(ACCOUNT, ISSUER_B, "ns", "a", AUD, None),
+        &irsa_trust_statement(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER_B,
+            "ns",
+            "a",
+            AUD,
+            None,
+        ),
     );
     assert_eq!(
         statements(&two).len(),
@@ -64,7 +96,14 @@ fn a_second_subject_of_the_same_provider_joins_its_statement() {
     assert_eq!(
         add_statement(
             &two,
-            &irsa_trust_statement(ACCOUNT, ISSUER_A, "ns", "a", AUD, None)
+            &irsa_trust_statement(
+                &irsa_policy::Account::aws(ACCOUNT),
+                ISSUER_A,
+                "ns",
+                "a",
+                AUD,
+                None
+            )
         ),
         two
     );
@@ -73,13 +112,20 @@ fn a_second_subject_of_the_same_provider_joins_its_statement() {
 #[test]
 fn statements_appended_one_per_cluster_are_compacted_and_others_kept() {
     let service = json!({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"});
-    let pattern = irsa_trust_statement(ACCOUNT, ISSUER_A, "ns", "a", AUD, Some("web-*"));
+    let pattern = irsa_trust_statement(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER_A,
+        "ns",
+        "a",
+        AUD,
+        Some("web-*"),
+    );
     let old = json!({"Version": "2012-10-17", "Statement": [
-        irsa_trust_statement(ACCOUNT, ISSUER_A, "ns", "a", AUD, None),
+        irsa_trust_statement(&irsa_policy::Account::aws(ACCOUNT), ISSUER_A, "ns", "a", AUD, None),
         service,
-        irsa_trust_statement(ACCOUNT, ISSUER_A, "ns", "b", AUD, None),
+        irsa_trust_statement(&irsa_policy::Account::aws(ACCOUNT), ISSUER_A, "ns", "b", AUD, None),
         pattern,
-        irsa_trust_statement(ACCOUNT, ISSUER_A, "ns", "c", "vault", None),
+        irsa_trust_statement(&irsa_policy::Account::aws(ACCOUNT), ISSUER_A, "ns", "c", "vault", None),
     ]});
     let compacted = compact(&old);
     let kept = statements(&compacted);
@@ -93,13 +139,27 @@ fn statements_appended_one_per_cluster_are_compacted_and_others_kept() {
 
 #[test]
 fn a_role_for_many_clusters_outgrows_the_quota() {
-    let mut trust = irsa_trust_policy(ACCOUNT, ISSUER_A, "ns", "app", AUD, None);
+    let mut trust = irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER_A,
+        "ns",
+        "app",
+        AUD,
+        None,
+    );
     let mut clusters = 1;
     while policy_size(&trust) <= TRUST_POLICY_QUOTA {
         let issuer = format!("https://oidc.eks.us-east-1.amazonaws.com/id/{clusters:032}");
         trust = add_statement(
             &trust,
-            &irsa_trust_statement(ACCOUNT, &issuer, "ns", "app", AUD, None),
+            &irsa_trust_statement(
+                &irsa_policy::Account::aws(ACCOUNT),
+                &issuer,
+                "ns",
+                "app",
+                AUD,
+                None,
+            ),
         );
         clusters += 1;
     }
@@ -121,34 +181,87 @@ fn a_role_for_many_clusters_outgrows_the_quota() {
 #[test]
 fn a_retired_provider_is_taken_out() {
     let both = add_statement(
-        &irsa_trust_policy(ACCOUNT, ISSUER_A, "ns", "a", AUD, None),
-        &irsa_trust_statement(ACCOUNT, ISSUER_B, "ns", "a", AUD, None),
+        &irsa_trust_policy(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER_A,
+            "ns",
+            "a",
+            AUD,
+            None,
+        ),
+        &irsa_trust_statement(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER_B,
+            "ns",
+            "a",
+            AUD,
+            None,
+        ),
     );
-    let removal = remove_provider(&both, &provider_arn(ACCOUNT, ISSUER_B)).unwrap();
+    let removal = remove_provider(
+        &both,
+        &irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER_B),
+    )
+    .unwrap();
     assert_eq!((removal.removed, removal.remaining), (1, 1));
     assert!(admits(&removal.trust, ISSUER_A, "ns", "a"));
     assert!(!admits(&removal.trust, ISSUER_B, "ns", "a"));
     assert_eq!(
-        remove_provider(&removal.trust, &provider_arn(ACCOUNT, ISSUER_B)),
+        remove_provider(
+            &removal.trust,
+            &irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER_B)
+        ),
         None
     );
     let shared = json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
-        "Principal": {"Federated": [provider_arn(ACCOUNT, ISSUER_A), provider_arn(ACCOUNT, ISSUER_B)]}}]});
-    let removal = remove_provider(&shared, &provider_arn(ACCOUNT, ISSUER_A)).unwrap();
+        "Principal": {"Federated": [irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER_A), irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER_B)]}}]});
+    let removal = remove_provider(
+        &shared,
+        &irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER_A),
+    )
+    .unwrap();
     assert_eq!(
         removal.trust["Statement"][0]["Principal"]["Federated"],
-        json!(provider_arn(ACCOUNT, ISSUER_B))
+        json!(irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER_B))
     );
 }
 
 #[test]
 fn trust_remove_plans_only_what_it_may_change() {
     let both = add_statement(
-        &irsa_trust_policy(ACCOUNT, ISSUER_A, "ns", "a", AUD, None),
-        &irsa_trust_statement(ACCOUNT, ISSUER_B, "ns", "a", AUD, None),
+        &irsa_trust_policy(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER_A,
+            "ns",
+            "a",
+            AUD,
+            None,
+        ),
+        &irsa_trust_statement(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER_B,
+            "ns",
+            "a",
+            AUD,
+            None,
+        ),
     );
-    let only_b = irsa_trust_policy(ACCOUNT, ISSUER_B, "ns", "b", AUD, None);
-    let only_a = irsa_trust_policy(ACCOUNT, ISSUER_A, "ns", "c", AUD, None);
+    let only_b = irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER_B,
+        "ns",
+        "b",
+        AUD,
+        None,
+    );
+    let only_a = irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER_A,
+        "ns",
+        "c",
+        AUD,
+        None,
+    );
     let role = |name: &str, trust: &Value, managed| TrustingRole {
         name: name.into(),
         trust: trust.clone(),
@@ -160,7 +273,7 @@ fn trust_remove_plans_only_what_it_may_change() {
         role("theirs", &both, false),
         role("unrelated", &only_a, true),
     ];
-    let b = provider_arn(ACCOUNT, ISSUER_B);
+    let b = irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER_B);
     let plan = plan_removal(&b, &roles, false);
     let changed: Vec<&str> = plan
         .steps

@@ -35,6 +35,8 @@ pub struct Env {
     pub issuer: String,
     pub cp: ControlPlane,
     pub aws: Aws,
+    /// The region the emulator serves and the plugin is configured for; its partition is the account's.
+    pub region: &'static str,
 }
 
 static ENV: OnceLock<Option<Env>> = OnceLock::new();
@@ -43,19 +45,44 @@ static LOCK: Mutex<()> = Mutex::new(());
 /// The shared environment and the lock that serialises tests using it; `None` (test skipped) when
 /// `IRSA_SKIP_CONTROLPLANE=1`.
 pub fn env() -> Option<(&'static Env, MutexGuard<'static, ()>)> {
+    env_in("us-east-1")
+}
+
+/// [`env`] with the emulator serving `region` (`cn-north-1` is AWS China, `us-gov-west-1` GovCloud): one
+/// region per test binary, since the environment is built once.
+pub fn env_in(region: &'static str) -> Option<(&'static Env, MutexGuard<'static, ()>)> {
     let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let env = ENV.get_or_init(|| {
         if controlplane::skip_requested() {
             eprintln!("IRSA_SKIP_CONTROLPLANE=1: skipping tests that need the control plane");
             return None;
         }
-        Some(Env::start())
+        Some(Env::start(region))
     });
+    if let Some(env) = env {
+        assert_eq!(env.region, region, "one region per test binary");
+    }
     env.as_ref().map(|e| (e, guard))
+}
+
+/// The partition of a region, as the emulator's `--region` decides it.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
 }
 
 /// An SDK configuration for the emulator, trusting only its CA, with the admin credentials.
 pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
+    sdk_config_in(emulator, "us-east-1")
+}
+
+/// [`sdk_config`] for a region other than us-east-1.
+pub fn sdk_config_in(emulator: &Emulator, region: &str) -> aws_config::SdkConfig {
     let trust = TrustStore::empty().with_pem_certificate(emulator.ca_pem().unwrap().as_bytes());
     let http_client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
@@ -68,7 +95,7 @@ pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
         .build_https();
     aws_config::SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region.to_string()))
         .endpoint_url(emulator.url())
         .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
             Credentials::new(
@@ -84,7 +111,7 @@ pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
 }
 
 impl Env {
-    fn start() -> Env {
+    fn start(region: &'static str) -> Env {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -92,7 +119,10 @@ impl Env {
             .build()
             .unwrap();
         let emulator = rt
-            .block_on(irsa_emulator::start(Config::ephemeral()))
+            .block_on(irsa_emulator::start(Config {
+                region: region.to_string(),
+                ..Config::ephemeral()
+            }))
             .expect("emulator starts");
         let dir = tempfile::tempdir().unwrap();
         let ca_path = dir.path().join("ca.pem");
@@ -110,7 +140,7 @@ impl Env {
                      IRSA_SKIP_CONTROLPLANE=1 skips): {e:?}"
                 )
             });
-        let aws = Aws::from_config(&sdk_config(&emulator));
+        let aws = Aws::from_config(&sdk_config_in(&emulator, region));
         let env = Env {
             rt,
             emulator,
@@ -120,6 +150,7 @@ impl Env {
             issuer: info.issuer,
             cp,
             aws,
+            region,
         };
         // Every test needs the OIDC provider; associating it is itself tested (idempotency, thumbprint).
         env.ok(&["oidc", "associate", "--cluster", "test-cluster"]);
@@ -144,7 +175,7 @@ impl Env {
                 "AWS_SECRET_ACCESS_KEY",
                 config::DEFAULT_ADMIN_SECRET_ACCESS_KEY,
             )
-            .env("AWS_REGION", "us-east-1");
+            .env("AWS_REGION", self.region);
         cmd
     }
 
@@ -191,11 +222,16 @@ impl Env {
     }
 
     pub fn provider_arn(&self) -> String {
-        irsa_policy::provider_arn(config::DEFAULT_ACCOUNT_ID, &self.issuer)
+        self.aws_account().provider_arn(&self.issuer)
     }
 
     pub fn account(&self) -> &'static str {
         config::DEFAULT_ACCOUNT_ID
+    }
+
+    /// The emulated account in its region's partition, as `kubectl irsa` learns it from GetCallerIdentity.
+    pub fn aws_account(&self) -> irsa_policy::Account {
+        irsa_policy::Account::new(partition_of_region(self.region), self.account())
     }
 
     /// Create a customer managed policy allowing `action` and return its ARN.

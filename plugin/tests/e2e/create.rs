@@ -43,8 +43,14 @@ fn create_binds_the_service_account_with_the_exact_trust_policy() {
         "7200",
     ];
     let role_name = kubectl_irsa::naming::default_role_name("test-cluster", ns, name);
-    let expected_trust =
-        irsa_trust_policy(env.account(), &env.issuer, ns, name, STS_AUDIENCE, None);
+    let expected_trust = irsa_trust_policy(
+        &env.aws_account(),
+        &env.issuer,
+        ns,
+        name,
+        STS_AUDIENCE,
+        None,
+    );
 
     // --dry-run: the plan, with the exact trust policy, and no change on either side.
     let mut dry = args.to_vec();
@@ -148,7 +154,7 @@ fn create_binds_the_service_account_with_the_exact_trust_policy() {
     assert_eq!(
         discovered.trust,
         irsa_trust_policy(
-            env.account(),
+            &env.aws_account(),
             &env.issuer,
             ns,
             "discovered",
@@ -237,7 +243,7 @@ fn a_subject_pattern_lets_one_role_serve_several_service_accounts() {
     assert_eq!(
         serde_json::to_string(&trust).unwrap(),
         irsa_trust_policy(
-            env.account(),
+            &env.aws_account(),
             &env.issuer,
             ns,
             "worker-1",

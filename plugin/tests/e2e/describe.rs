@@ -27,7 +27,7 @@ fn describe_names_each_problem_and_its_fix() {
     // 1. Wrong sub in the trust policy.
     let good_trust = role(env, &role_name).unwrap().trust;
     let wrong = irsa_trust_policy(
-        env.account(),
+        &env.aws_account(),
         &env.issuer,
         ns,
         "not-app",
@@ -250,7 +250,7 @@ fn sts_agrees_with_describe() {
     // Break the trust: describe explains the denial STS answers.
     let good = role(env, &role_name).unwrap().trust;
     let wrong = irsa_trust_policy(
-        env.account(),
+        &env.aws_account(),
         &env.issuer,
         ns,
         "someone-else",

@@ -1,7 +1,7 @@
 //! One role for many clusters: `--add-trust` keeps one statement per provider, refuses before IAM's 2,048
 //! character quota with the alternatives, and `trust remove` takes a retired cluster out again.
 
-use irsa_policy::{irsa_trust_policy, provider_arn};
+use irsa_policy::irsa_trust_policy;
 
 use crate::common::{env, Env};
 use crate::role;
@@ -42,7 +42,7 @@ fn provider(env: &Env, n: usize) -> String {
 
 fn shared_role(env: &Env, name: &str) -> String {
     let trust = irsa_trust_policy(
-        env.account(),
+        &env.aws_account(),
         &env.issuer,
         "fleet",
         "app",
@@ -136,7 +136,7 @@ fn a_shared_role_keeps_one_statement_per_cluster_until_the_quota_then_refuses() 
     // LimitExceeded with IAM's message.
     let refused_issuer = format!("https://oidc.eks.us-east-1.amazonaws.com/id/{n:032X}");
     let statement = irsa_policy::irsa_trust_statement(
-        env.account(),
+        &env.aws_account(),
         &refused_issuer,
         "fleet",
         "app",
@@ -169,7 +169,7 @@ fn trust_remove_takes_a_retired_cluster_out_of_every_role() {
         name: "fleet-retire-only".into(),
         path: "/".into(),
         trust: irsa_trust_policy(
-            env.account(),
+            &env.aws_account(),
             &retired,
             "fleet",
             "x",
@@ -191,7 +191,7 @@ fn trust_remove_takes_a_retired_cluster_out_of_every_role() {
         dry.contains("fleet-retire-only trusts only this provider"),
         "{dry}"
     );
-    let retired_arn = provider_arn(env.account(), &retired);
+    let retired_arn = env.aws_account().provider_arn(&retired);
     assert!(
         role(env, "fleet-retire-a")
             .unwrap()
@@ -229,7 +229,7 @@ fn trust_remove_by_cluster_name_reads_the_issuer_from_eks() {
     env.ok(&["oidc", "associate", "--cluster", "fleet-retired"]);
     let arn = shared_role(env, "fleet-retire-eks");
     assert_eq!(add_trust(env, &arn, &retired.issuer, "app").code, 0);
-    let retired_arn = provider_arn(env.account(), &retired.issuer);
+    let retired_arn = env.aws_account().provider_arn(&retired.issuer);
     assert!(role(env, "fleet-retire-eks")
         .unwrap()
         .trust

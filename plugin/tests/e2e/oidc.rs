@@ -110,7 +110,7 @@ fn a_custom_audience_needs_the_provider_to_list_it() {
     let role_name = default_role(ns, name);
     assert_eq!(
         role(env, &role_name).unwrap().trust,
-        irsa_trust_policy(env.account(), &env.issuer, ns, name, audience, None)
+        irsa_trust_policy(&env.aws_account(), &env.issuer, ns, name, audience, None)
     );
     assert_eq!(describe(env, ns, name).code, 0);
 

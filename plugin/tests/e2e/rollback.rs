@@ -238,7 +238,14 @@ fn every_iam_step_can_be_undone() {
     let Some((env, _guard)) = env() else { return };
     let kube = connect(env);
     let name = "undo-iam";
-    let trust = irsa_trust_policy(env.account(), &env.issuer, "undo", "a", STS_AUDIENCE, None);
+    let trust = irsa_trust_policy(
+        &env.aws_account(),
+        &env.issuer,
+        "undo",
+        "a",
+        STS_AUDIENCE,
+        None,
+    );
     let inline = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]});
     let policy = env.create_policy("undo-read", "s3:GetObject");
     let boundary = env.create_policy("undo-boundary", "s3:*");
@@ -278,7 +285,14 @@ fn every_iam_step_can_be_undone() {
         )
     };
     let before = snapshot(env);
-    let other = irsa_trust_policy(env.account(), &env.issuer, "undo", "b", STS_AUDIENCE, None);
+    let other = irsa_trust_policy(
+        &env.aws_account(),
+        &env.issuer,
+        "undo",
+        "b",
+        STS_AUDIENCE,
+        None,
+    );
     let steps = vec![
         Step::UpdateTrust {
             role: name.into(),

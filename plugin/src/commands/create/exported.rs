@@ -8,7 +8,7 @@ use irsa_names::{AUDIENCE_ANNOTATION, MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION, STS
 
 use super::facts::RoleFacts;
 use super::planner::{Planned, Target};
-use super::spec::{partition_of, CreateSpec};
+use super::spec::CreateSpec;
 use crate::export::{Binding, RoleSpec, ServiceAccountSpec};
 use crate::plan::IamStep;
 
@@ -20,7 +20,7 @@ pub fn binding(
     namespace_exists: Option<bool>,
 ) -> Binding {
     let desired = spec.desired_policies(target);
-    let partition = partition_of(&target.provider.arn);
+    let partition = &target.account.partition;
     let eksctl_presets: Vec<_> = spec
         .well_known
         .iter()
@@ -71,7 +71,7 @@ pub fn binding(
     let role_spec = role_spec.map(|mut r| {
         for preset in &eksctl_presets {
             r.preset_managed_policies
-                .extend(preset.managed_arns(&partition));
+                .extend(preset.managed_arns(partition));
             r.preset_inline_policies.extend(preset.inline_policy_name());
         }
         r

@@ -190,14 +190,13 @@ async fn resolve_target(
 ) -> Result<Target> {
     let issuer = ctx.issuer(issuer_args).await?;
     let provider = ctx.provider(&issuer, audience).await?;
-    let account = irsa_policy::account_from_arn(&provider.arn)
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| {
-            Error::Conflict(format!(
-                "cannot read the account from provider ARN {}",
-                provider.arn
-            ))
-        })?;
+    // The provider's ARN is IAM's own answer, so its partition is the account's (aws-cn in China).
+    let account = irsa_policy::Account::of_arn(&provider.arn).ok_or_else(|| {
+        Error::Conflict(format!(
+            "cannot read the account from provider ARN {}",
+            provider.arn
+        ))
+    })?;
     let name = issuer_args
         .cluster
         .clone()

@@ -3,7 +3,7 @@
 //! same rollback as an IRSA binding.
 
 use super::planner::pod_identity::{
-    partition_of_region, plan_pod_identity_binding, plan_pod_identity_role, PodIdentityTarget,
+    plan_pod_identity_binding, plan_pod_identity_role, PodIdentityTarget,
 };
 use super::{execute, facts, same_cluster, CreateSpec};
 use crate::cli::{CreateArgs, OutputFormat};
@@ -43,8 +43,7 @@ pub(super) async fn run(
     )
     .await?;
     let target = PodIdentityTarget {
-        account: aws.account_id().await?,
-        partition: partition_of_region(&aws.region).to_string(),
+        account: aws.account().await?,
         region: aws.region.clone(),
         cluster: cluster.clone(),
     };

@@ -50,13 +50,6 @@ pub struct DesiredPolicies {
     pub inline: Vec<(String, Value)>,
 }
 
-/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), `aws` when it cannot be read.
-pub fn partition_of(arn: &str) -> String {
-    arn.parse::<irsa_policy::Arn>()
-        .map(|a| a.partition)
-        .unwrap_or_else(|_| "aws".into())
-}
-
 impl CreateSpec {
     /// Checks that need no API call; errors are usage errors.
     pub fn validate(&self) -> Result<()> {
@@ -124,8 +117,8 @@ impl CreateSpec {
     /// The managed policies and inline documents the role should have, in the order given.
     pub fn desired_policies(&self, target: &Target) -> DesiredPolicies {
         self.desired_for(&Placeholders {
-            partition: partition_of(&target.provider.arn),
-            account: target.account.clone(),
+            partition: target.account.partition.clone(),
+            account: target.account.id.clone(),
             region: target.region.clone(),
             cluster: target.cluster_label.clone(),
         })

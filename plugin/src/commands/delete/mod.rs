@@ -209,8 +209,22 @@ mod tests {
     #[test]
     fn trust_statements_split_by_subject() {
         let issuer = "https://oidc.example.com/id/A";
-        let mine = irsa_trust_statement("1", issuer, "ns", "a", "sts.amazonaws.com", None);
-        let other = irsa_trust_statement("1", issuer, "ns", "b", "sts.amazonaws.com", None);
+        let mine = irsa_trust_statement(
+            &irsa_policy::Account::aws("1"),
+            issuer,
+            "ns",
+            "a",
+            "sts.amazonaws.com",
+            None,
+        );
+        let other = irsa_trust_statement(
+            &irsa_policy::Account::aws("1"),
+            issuer,
+            "ns",
+            "b",
+            "sts.amazonaws.com",
+            None,
+        );
         let trust = json!({"Version": "2012-10-17", "Statement": [mine.clone(), other.clone()]});
         let (m, o) = split_trust(&trust, "system:serviceaccount:ns:a");
         assert_eq!(m, vec![mine.clone()]);
@@ -219,7 +233,14 @@ mod tests {
         let (m, o) = split_trust(&single, "system:serviceaccount:ns:a");
         assert_eq!(m.len(), 1);
         assert!(o.is_empty());
-        let pattern = irsa_trust_statement("1", issuer, "ns", "a", "sts.amazonaws.com", Some("*"));
+        let pattern = irsa_trust_statement(
+            &irsa_policy::Account::aws("1"),
+            issuer,
+            "ns",
+            "a",
+            "sts.amazonaws.com",
+            Some("*"),
+        );
         let (m, o) = split_trust(
             &json!({"Statement": [pattern]}),
             "system:serviceaccount:ns:a",
@@ -241,10 +262,24 @@ mod tests {
     }
 
     fn kubectl_irsa_trust_merged(issuer: &str) -> serde_json::Value {
-        let a = irsa_trust_policy("1", issuer, "ns", "a", "sts.amazonaws.com", None);
+        let a = irsa_trust_policy(
+            &irsa_policy::Account::aws("1"),
+            issuer,
+            "ns",
+            "a",
+            "sts.amazonaws.com",
+            None,
+        );
         crate::trust::add_statement(
             &a,
-            &irsa_trust_statement("1", issuer, "ns", "b", "sts.amazonaws.com", None),
+            &irsa_trust_statement(
+                &irsa_policy::Account::aws("1"),
+                issuer,
+                "ns",
+                "b",
+                "sts.amazonaws.com",
+                None,
+            ),
         )
     }
 }

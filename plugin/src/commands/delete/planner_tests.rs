@@ -91,7 +91,14 @@ fn another_service_account_only_loses_its_annotation() {
 
 #[test]
 fn a_managed_role_trusting_only_this_account_loses_its_policies_and_is_deleted() {
-    let trust = irsa_trust_policy("111122223333", ISSUER, "ns", "app", STS_AUDIENCE, None);
+    let trust = irsa_trust_policy(
+        &irsa_policy::Account::aws("111122223333"),
+        ISSUER,
+        "ns",
+        "app",
+        STS_AUDIENCE,
+        None,
+    );
     let facts = RoleFacts::Found {
         role: Box::new(role(trust, true)),
         attached: vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
@@ -110,8 +117,22 @@ fn a_managed_role_trusting_only_this_account_loses_its_policies_and_is_deleted()
 
 #[test]
 fn a_role_shared_with_other_accounts_only_loses_this_statement() {
-    let mine = irsa_trust_statement("111122223333", ISSUER, "ns", "app", STS_AUDIENCE, None);
-    let other = irsa_trust_statement("111122223333", ISSUER, "ns", "b", STS_AUDIENCE, None);
+    let mine = irsa_trust_statement(
+        &irsa_policy::Account::aws("111122223333"),
+        ISSUER,
+        "ns",
+        "app",
+        STS_AUDIENCE,
+        None,
+    );
+    let other = irsa_trust_statement(
+        &irsa_policy::Account::aws("111122223333"),
+        ISSUER,
+        "ns",
+        "b",
+        STS_AUDIENCE,
+        None,
+    );
     let trust = json!({"Version": "2012-10-17", "Statement": [mine, other.clone()]});
     let facts = RoleFacts::Found {
         role: Box::new(role(trust.clone(), true)),
@@ -131,7 +152,14 @@ fn a_role_shared_with_other_accounts_only_loses_this_statement() {
     assert_eq!(previous, &trust);
     assert!(plan.warnings[0].contains("only the statement for"));
 
-    let pattern = irsa_trust_statement("1", ISSUER, "ns", "app", STS_AUDIENCE, Some("*"));
+    let pattern = irsa_trust_statement(
+        &irsa_policy::Account::aws("1"),
+        ISSUER,
+        "ns",
+        "app",
+        STS_AUDIENCE,
+        Some("*"),
+    );
     let facts = RoleFacts::Found {
         role: Box::new(role(json!({"Statement": [pattern]}), true)),
         attached: Vec::new(),
@@ -190,12 +218,26 @@ fn a_pod_identity_role_is_deleted_unless_shared_and_keeps_other_trust() {
     assert!(plan.is_empty());
     assert!(plan.warnings[0].contains("ns/other"));
     // Migrated: the same subject's OIDC statement goes with it, so the role goes.
-    let irsa = irsa_trust_policy("111122223333", ISSUER, "ns", "app", STS_AUDIENCE, None);
+    let irsa = irsa_trust_policy(
+        &irsa_policy::Account::aws("111122223333"),
+        ISSUER,
+        "ns",
+        "app",
+        STS_AUDIENCE,
+        None,
+    );
     let both = add_pod_identity(&irsa);
     let plan = plan_pod_identity_role_deletion(SUBJECT, &facts(both.clone()), &[]);
     assert!(summaries(&plan).contains(&"delete IAM role r".to_string()));
     // Another subject's OIDC statement keeps the role: only the service's statement goes.
-    let other = irsa_trust_policy("111122223333", ISSUER, "ns", "b", STS_AUDIENCE, None);
+    let other = irsa_trust_policy(
+        &irsa_policy::Account::aws("111122223333"),
+        ISSUER,
+        "ns",
+        "b",
+        STS_AUDIENCE,
+        None,
+    );
     let plan = plan_pod_identity_role_deletion(SUBJECT, &facts(add_pod_identity(&other)), &[]);
     let [IamStep::UpdateTrust {
         trust, previous, ..

@@ -70,7 +70,7 @@ pub async fn run(ctx: &Ctx, args: MigrateArgs) -> Result<()> {
     };
     let target = MigrationTarget {
         cluster: cluster.clone(),
-        account: aws.account_id().await?,
+        account: aws.account().await?,
         issuer: issuer.url.clone(),
         provider_arn,
     };

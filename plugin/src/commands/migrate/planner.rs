@@ -35,7 +35,8 @@ use crate::trust::pod_identity::{add_pod_identity, admits_pod_identity};
 pub struct MigrationTarget {
     /// The EKS cluster's name.
     pub cluster: String,
-    pub account: String,
+    /// The caller's account, in its partition.
+    pub account: irsa_policy::Account,
     /// The cluster's OIDC issuer and its IAM provider (`--to irsa` needs both).
     pub issuer: String,
     pub provider_arn: String,

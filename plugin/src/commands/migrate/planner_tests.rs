@@ -15,14 +15,21 @@ const ROLE_ARN: &str = "arn:aws:iam::111122223333:role/app";
 fn target() -> MigrationTarget {
     MigrationTarget {
         cluster: "demo".into(),
-        account: ACCOUNT.into(),
+        account: irsa_policy::Account::aws(ACCOUNT),
         issuer: ISSUER.into(),
-        provider_arn: irsa_policy::provider_arn(ACCOUNT, ISSUER),
+        provider_arn: irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER),
     }
 }
 
 fn irsa_trust() -> Value {
-    irsa_trust_policy(ACCOUNT, ISSUER, "shop", "app", STS_AUDIENCE, None)
+    irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        ISSUER,
+        "shop",
+        "app",
+        STS_AUDIENCE,
+        None,
+    )
 }
 
 fn role(trust: Value) -> Role {

@@ -1,4 +1,4 @@
-use irsa_policy::{irsa_trust_policy, provider_arn};
+use irsa_policy::irsa_trust_policy;
 use serde_json::Value;
 
 use super::*;
@@ -34,7 +34,14 @@ fn sa(ns: &str, name: &str, role: Option<&str>) -> Account {
 }
 
 fn trust(issuer: &str, ns: &str, name: &str) -> Value {
-    irsa_trust_policy(ACCOUNT, issuer, ns, name, STS_AUDIENCE, None)
+    irsa_trust_policy(
+        &irsa_policy::Account::aws(ACCOUNT),
+        issuer,
+        ns,
+        name,
+        STS_AUDIENCE,
+        None,
+    )
 }
 
 #[test]
@@ -54,7 +61,7 @@ fn dead_bindings_on_both_sides_are_found_and_live_ones_left() {
         sa("shop", "denied", Some("stale-trust")),
         sa("shop", "plain", None),
     ];
-    let provider = provider_arn(ACCOUNT, ISSUER);
+    let provider = irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER);
     let found = find(&provider, ACCOUNT, &roles, &accounts, None);
     let roles: Vec<&str> = found.roles.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(roles, ["gone-sa", "reannotated", "stale-trust"]);

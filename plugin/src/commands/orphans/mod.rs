@@ -21,8 +21,8 @@ use crate::plan::{ClusterStep, IamStep, Plan, PlanStep, SaSnapshot, Step};
 async fn gather(ctx: &Ctx, all_namespaces: bool, issuer_args: &IssuerArgs) -> Result<Orphans> {
     let issuer = ctx.issuer(issuer_args).await?;
     let aws = ctx.aws().await?;
-    let account = aws.account_id().await?;
-    let provider = irsa_policy::provider_arn(&account, &issuer.url);
+    let account = aws.account().await?;
+    let provider = account.provider_arn(&issuer.url);
     let mut roles = Vec::new();
     for role in aws.list_roles().await? {
         // Tags are only worth a call for the roles that trust this cluster.
@@ -54,7 +54,7 @@ async fn gather(ctx: &Ctx, all_namespaces: bool, issuer_args: &IssuerArgs) -> Re
         .collect();
     Ok(find(
         &provider,
-        &account,
+        &account.id,
         &roles,
         &accounts,
         namespace.as_deref(),

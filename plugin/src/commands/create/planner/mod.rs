@@ -3,7 +3,7 @@
 //! first and the service account last, so the annotation never points at a half-made role.
 
 use irsa_names::{AUDIENCE_ANNOTATION, MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION, STS_AUDIENCE};
-use irsa_policy::{irsa_trust_statement, role_arn, trust_admits, PolicyDocument};
+use irsa_policy::{irsa_trust_statement, trust_admits, Account, DocumentKind, PolicyDocument};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -25,7 +25,8 @@ mod tests;
 pub struct Target {
     pub issuer: Issuer,
     pub provider: Provider,
-    pub account: String,
+    /// The caller's account, in its partition (every ARN the plan mints is in it).
+    pub account: Account,
     pub cluster_label: String,
     /// The AWS region in use (filled into presets).
     pub region: String,
@@ -54,6 +55,7 @@ pub fn plan_role(
     target: &Target,
     facts: &RoleFacts,
 ) -> Result<Planned<IamStep>> {
+    same_partition(spec, &target.account)?;
     let subject = spec.subject();
     let role_name = spec.role_name(&target.cluster_label);
     let mut plan = Plan::new(format!(
@@ -82,11 +84,9 @@ pub fn plan_role(
     }
     let role_arn = match existing {
         Some(role) => role.arn.clone(),
-        None => role_arn(
-            &target.account,
-            spec.role_path.as_deref().unwrap_or("/"),
-            &role_name,
-        ),
+        None => target
+            .account
+            .role_arn(spec.role_path.as_deref().unwrap_or("/"), &role_name),
     };
 
     match existing {
@@ -120,6 +120,53 @@ pub fn plan_role(
         issuer: target.issuer.url.clone(),
         plan,
     })
+}
+
+/// The ARNs given on the command line (or in -f) must be in the account's partition: IAM China does not know
+/// `arn:aws:iam::aws:policy/…`, and the usual cause is a command copied from commercial-region docs. Refused
+/// before anything is planned, with the ARN spelled for the account.
+pub fn same_partition(spec: &CreateSpec, account: &Account) -> Result<()> {
+    let given = spec
+        .attach_policy_arns
+        .iter()
+        .map(|arn| ("--attach-policy-arn", arn))
+        .chain(
+            spec.permissions_boundary
+                .iter()
+                .map(|arn| ("--permissions-boundary", arn)),
+        )
+        .chain(
+            spec.attach_role_arn
+                .iter()
+                .map(|arn| ("--attach-role-arn", arn)),
+        );
+    for (flag, arn) in given {
+        let Ok(parsed) = arn.parse::<irsa_policy::Arn>() else {
+            continue;
+        };
+        if parsed.partition != account.partition {
+            let fixed = irsa_policy::Arn {
+                partition: account.partition.clone(),
+                ..parsed.clone()
+            };
+            return Err(Error::usage(format!(
+                "{flag} {arn} is in partition {}, but account {} is in {}: use {fixed}",
+                parsed.partition, account.id, account.partition
+            )));
+        }
+    }
+    if let Some(doc) = &spec.inline_policy {
+        // The spec checked it against any partition; now the account's is known, as IAM will check it.
+        irsa_policy::validate_in(&doc.to_string(), DocumentKind::Inline, &account.partition)
+            .map_err(|e| {
+                let detail = e.detail().map(|d| format!(" ({d})")).unwrap_or_default();
+                Error::usage(format!(
+                    "the inline policy is not valid in partition {} (account {}): {e}{detail}",
+                    account.partition, account.id
+                ))
+            })?;
+    }
+    Ok(())
 }
 
 /// An existing role: its trust must admit the service account (or `--add-trust` adds a statement); the

@@ -4,12 +4,12 @@
 //! pod only ever gets the agent's env once the role it leads to exists and trusts the service.
 
 use irsa_names::{MANAGED_BY_LABEL, ROLE_ARN_ANNOTATION};
-use irsa_policy::role_arn;
+use irsa_policy::Account;
 use serde_json::Value;
 
 use super::super::facts::{RoleFacts, ServiceAccountFacts};
 use super::super::spec::CreateSpec;
-use super::{new_role_tags, plan_role_settings, policies, Planned};
+use super::{new_role_tags, plan_role_settings, policies, same_partition, Planned};
 use crate::aws::{Association, NewRole, MANAGED_BY_TAG, MANAGED_BY_VALUE};
 use crate::error::{Error, Result};
 use crate::plan::{ClusterStep, EksStep, IamStep, Plan, Step};
@@ -23,30 +23,19 @@ use crate::trust::pod_identity::{
 pub struct PodIdentityTarget {
     /// The EKS cluster's name (`--cluster`).
     pub cluster: String,
-    pub account: String,
-    pub partition: String,
+    /// The caller's account, in its partition.
+    pub account: Account,
     pub region: String,
 }
 
 impl PodIdentityTarget {
     pub fn placeholders(&self) -> Placeholders {
         Placeholders {
-            partition: self.partition.clone(),
-            account: self.account.clone(),
+            partition: self.account.partition.clone(),
+            account: self.account.id.clone(),
             region: self.region.clone(),
             cluster: self.cluster.clone(),
         }
-    }
-}
-
-/// The partition a region belongs to (`aws` unless the region says otherwise).
-pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
     }
 }
 
@@ -56,6 +45,7 @@ pub fn plan_pod_identity_role(
     target: &PodIdentityTarget,
     facts: &RoleFacts,
 ) -> Result<Planned<IamStep>> {
+    same_partition(spec, &target.account)?;
     let role_name = spec.role_name(&target.cluster);
     let mut plan = Plan::new(format!(
         "service account {}/{} (role {role_name}, EKS Pod Identity in cluster {})",
@@ -69,11 +59,9 @@ pub fn plan_pod_identity_role(
     }
     let arn = match &facts.role {
         Some(role) => role.arn.clone(),
-        None => role_arn(
-            &target.account,
-            spec.role_path.as_deref().unwrap_or("/"),
-            &role_name,
-        ),
+        None => target
+            .account
+            .role_arn(spec.role_path.as_deref().unwrap_or("/"), &role_name),
     };
     match &facts.role {
         None => plan.push(IamStep::CreateRole {

@@ -24,13 +24,13 @@ fn target() -> Target {
             flags: String::new(),
         },
         provider: Provider {
-            arn: irsa_policy::provider_arn(ACCOUNT, ISSUER),
+            arn: irsa_policy::Account::aws(ACCOUNT).provider_arn(ISSUER),
             url: "127.0.0.1:8443/id/ABC".into(),
             client_ids: vec![STS_AUDIENCE.into()],
             thumbprints: Vec::new(),
             tags: Vec::new(),
         },
-        account: ACCOUNT.into(),
+        account: irsa_policy::Account::aws(ACCOUNT),
         cluster_label: "test-cluster".into(),
         region: "us-east-1".into(),
     }
@@ -52,7 +52,14 @@ fn role_trusting(ns: &str, name: &str, managed: bool) -> Role {
         arn: format!("arn:aws:iam::{ACCOUNT}:role/{role_name}"),
         name: role_name,
         path: "/".into(),
-        trust: irsa_trust_policy(ACCOUNT, ISSUER, ns, name, STS_AUDIENCE, None),
+        trust: irsa_trust_policy(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER,
+            ns,
+            name,
+            STS_AUDIENCE,
+            None,
+        ),
         max_session_duration: Some(3600),
         permissions_boundary: None,
         tags: if managed {
@@ -121,7 +128,14 @@ fn a_new_binding_creates_the_role_with_the_exact_trust_then_the_service_account(
     };
     assert_eq!(
         role.trust,
-        irsa_trust_policy(ACCOUNT, ISSUER, "shop", "reader", STS_AUDIENCE, None)
+        irsa_trust_policy(
+            &irsa_policy::Account::aws(ACCOUNT),
+            ISSUER,
+            "shop",
+            "reader",
+            STS_AUDIENCE,
+            None
+        )
     );
     assert!(role
         .tags
@@ -213,7 +227,7 @@ fn a_subject_pattern_trusts_with_string_like() {
     assert_eq!(
         role.trust,
         irsa_trust_policy(
-            ACCOUNT,
+            &irsa_policy::Account::aws(ACCOUNT),
             ISSUER,
             "fleet",
             "svc-0",
@@ -344,7 +358,9 @@ fn an_existing_role_converges_to_what_was_asked() {
     spec.max_session_duration = Some(7200);
     spec.permissions_boundary = Some(POLICY.into());
     spec.tags = vec![("team".into(), "shop".into())];
-    spec.inline_policy = Some(json!({"Version": "2012-10-17", "Statement": []}));
+    spec.inline_policy = Some(
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}),
+    );
     let role = RoleFacts {
         role: Some(role_trusting("shop", "reader", true)),
         attached: Vec::new(),
@@ -370,4 +386,75 @@ fn an_existing_role_converges_to_what_was_asked() {
         ]
     );
     assert_eq!(json["steps"][4]["previous"], Value::Null);
+}
+
+fn china_target() -> Target {
+    let account = irsa_policy::Account::new("aws-cn", ACCOUNT);
+    let mut target = target();
+    target.provider.arn = account.provider_arn(ISSUER);
+    target.account = account;
+    target.region = "cn-north-1".into();
+    target
+}
+
+#[test]
+fn in_china_the_role_and_its_trust_are_minted_in_aws_cn() {
+    let mut spec = spec("shop", "reader");
+    spec.attach_policy_arns = vec!["arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess".into()];
+    let target = china_target();
+    let role = plan_role(&spec, &target, &RoleFacts::default()).unwrap();
+    assert_eq!(
+        role.role_arn,
+        format!("arn:aws-cn:iam::{ACCOUNT}:role/irsa-test-cluster-shop-reader")
+    );
+    let IamStep::CreateRole { role: new } = &role.plan.steps[0] else {
+        panic!("{:?}", role.plan.steps[0]);
+    };
+    assert_eq!(
+        new.trust["Statement"][0]["Principal"]["Federated"],
+        format!("arn:aws-cn:iam::{ACCOUNT}:oidc-provider/127.0.0.1:8443/id/ABC")
+    );
+}
+
+#[test]
+fn an_arn_from_another_partition_is_refused_with_the_arn_spelled_for_the_account() {
+    let target = china_target();
+    let mut spec = spec("shop", "reader");
+    spec.attach_policy_arns = vec!["arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess".into()];
+    let err = plan_role(&spec, &target, &RoleFacts::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "--attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess is in partition aws, but account \
+             {ACCOUNT} is in aws-cn: use arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess"
+        )
+    );
+    let mut spec = self::spec("shop", "reader");
+    spec.attach_policy_arns.clear();
+    spec.permissions_boundary = Some(format!("arn:aws:iam::{ACCOUNT}:policy/boundary"));
+    let err = plan_role(&spec, &target, &RoleFacts::default()).unwrap_err();
+    assert!(
+        err.to_string().starts_with("--permissions-boundary"),
+        "{err}"
+    );
+    // The same spec is fine in the commercial partition.
+    assert!(plan_role(&spec, &self::target(), &RoleFacts::default()).is_ok());
+}
+
+#[test]
+fn an_inline_policy_is_checked_for_the_accounts_partition_once_it_is_known() {
+    let mut spec = spec("shop", "reader");
+    spec.attach_policy_arns.clear();
+    spec.inline_policy = Some(json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/*" }]
+    }));
+    assert!(plan_role(&spec, &target(), &RoleFacts::default()).is_ok());
+    let err = plan_role(&spec, &china_target(), &RoleFacts::default()).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "the inline policy is not valid in partition aws-cn (account {ACCOUNT}): "
+        )) && err.to_string().contains("arn:aws:s3:::bucket/*"),
+        "{err}"
+    );
 }
