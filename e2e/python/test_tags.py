@@ -103,8 +103,10 @@ def test_the_51st_tag_on_a_role_exceeds_the_quota(emulator, role):
 
 
 def test_tag_keys_and_values_are_checked_with_the_models_member_names(emulator, role):
+    # Without the value: AWS's answer to a tag key of "invalid!key" (LocalStack's recording,
+    # tests/aws/services/iam/test_iam_roles.snapshot.json "…test_role_tag_errors" tag-role-tag-invalid-char).
     err = refused(emulator, "iam", "tag-role", "--role-name", role, "--tags", *tags(("bad#key", "v")))
-    assert "Value 'bad#key' at 'tags.1.member.key' failed to satisfy constraint: " in err, err
+    assert "Value at 'tags.1.member.key' failed to satisfy constraint: " in err, err
     assert "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" in err, err
     err = refused(emulator, "iam", "tag-role", "--role-name", role, "--tags", *tags(("ok", "v"), ("k" * 129, "v")))
     assert "at 'tags.2.member.key' failed to satisfy constraint: Member must have length less than or equal to 128" in err, err
