@@ -20,9 +20,9 @@ pub fn existing(db: &Db, name: &str) -> Result<Role, AwsError> {
     db.role(name)?.ok_or_else(|| no_such_role(name))
 }
 
-fn role_result(element: &str, role: &Role) -> XmlWriter {
+fn role_result(role: &Role, detail: Detail) -> XmlWriter {
     let mut xml = XmlWriter::new();
-    render::role(&mut xml, element, role, Detail::Full);
+    render::role(&mut xml, "Role", role, detail);
     xml
 }
 
@@ -77,13 +77,13 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
         db.put_role(&role)?;
         Ok(role)
     })?;
-    Ok(Some(role_result("Role", &role)))
+    Ok(Some(role_result(&role, Detail::Created)))
 }
 
 pub fn get(iam: &Iam, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
     let role = iam.read(|db| existing(db, name))?;
-    Ok(Some(role_result("Role", &role)))
+    Ok(Some(role_result(&role, Detail::Full)))
 }
 
 pub fn delete(iam: &Iam, p: &Params) -> Handled {
@@ -165,7 +165,7 @@ pub fn update_description(iam: &Iam, p: &Params) -> Handled {
         role.description = Some(description.to_string());
         Ok(())
     })?;
-    Ok(Some(role_result("Role", &role)))
+    Ok(Some(role_result(&role, Detail::DescriptionUpdated)))
 }
 
 pub fn update_assume_role_policy(iam: &Iam, p: &Params) -> Handled {
