@@ -58,8 +58,11 @@ pub fn role(xml: &mut XmlWriter, element: &str, role: &Role, detail: Detail) {
     }
     if detail != Detail::Listing {
         if let Some(boundary) = &role.permissions_boundary {
+            // "Policy", as AWS answers (LocalStack's recording, tests/aws/services/iam/
+            // test_iam_roles.snapshot.json "…test_role_permissions_boundary_lifecycle"), not the model's enum
+            // value `PermissionsBoundaryPolicy`.
             xml.open("PermissionsBoundary")
-                .text_element("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+                .text_element("PermissionsBoundaryType", "Policy")
                 .text_element("PermissionsBoundaryArn", boundary)
                 .close("PermissionsBoundary");
         }
