@@ -185,7 +185,13 @@ async fn attach_role_policy_errors() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "InvalidInput");
+    // A ValidationError, as AWS answers AttachRolePolicy with "longpolicynamebutnoarn" (LocalStack's recording,
+    // tests/aws/services/iam/test_iam_roles.snapshot.json "…test_role_managed_policy_errors", February 2026).
+    assert_eq!(code(&err), "ValidationError");
+    assert_eq!(
+        message(&err),
+        "ARN not-an-arn-but-long-enough is not valid."
+    );
     let err = iam
         .attach_role_policy()
         .role_name("missing")

@@ -755,10 +755,12 @@ async fn permissions_boundary() {
         .send()
         .await
         .unwrap_err();
+    // The boundary's "Scope ARN", as AWS answers (LocalStack's recording, tests/aws/services/iam/
+    // test_iam_roles.snapshot.json "…test_role_permissions_boundary_errors" put-nonexistent-policy-error).
     assert_eq!(code(&err), "NoSuchEntity");
     assert_eq!(
         message(&err),
-        format!("Policy {missing} does not exist or is not attachable.")
+        format!("Scope ARN: {missing} does not exist or is not attachable.")
     );
     let err = iam
         .put_role_permissions_boundary()

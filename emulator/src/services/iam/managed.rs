@@ -168,10 +168,22 @@ fn no_such_version(arn: &str, version: &str) -> AwsError {
     ))
 }
 
+/// A version of a policy that does not exist is missing as a version (AWS's answer to GetPolicyVersion and
+/// SetDefaultPolicyVersion, recorded by LocalStack: tests/aws/services/iam/test_iam_policies.snapshot.json
+/// "…test_policy_version_errors" err-get-version-nonexistent-policy, err-set-default-nonexistent-policy).
+fn missing_version(error: AwsError, arn: &str, version: &str) -> AwsError {
+    match error.code {
+        "NoSuchEntity" => no_such_version(arn, version),
+        _ => error,
+    }
+}
+
 pub fn get_version(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required("PolicyArn")?;
     let version_id = p.required("VersionId")?;
-    let policy = iam.read(|db| find_policy(&iam.catalog, db, arn))?;
+    let policy = iam.read(|db| {
+        find_policy(&iam.catalog, db, arn).map_err(|e| missing_version(e, arn, version_id))
+    })?;
     let version = policy
         .versions
         .iter()
@@ -266,7 +278,8 @@ pub fn set_default_version(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required("PolicyArn")?;
     let version_id = p.required("VersionId")?;
     iam.write(|db| {
-        let mut policy = customer_policy(iam, db, arn)?;
+        let mut policy =
+            customer_policy(iam, db, arn).map_err(|e| missing_version(e, arn, version_id))?;
         if !policy.versions.iter().any(|v| v.version_id == version_id) {
             return Err(no_such_version(arn, version_id));
         }

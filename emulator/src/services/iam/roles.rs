@@ -5,7 +5,7 @@ use chrono::Utc;
 use super::paging::Paging;
 use super::render::{self, Detail};
 use super::Iam;
-use super::{documents, find_policy, validate, Handled};
+use super::{documents, find_boundary, validate, Handled};
 use crate::protocol::AwsError;
 use crate::protocol::Params;
 use crate::protocol::XmlWriter;
@@ -51,7 +51,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
     let role = iam.write(|db| {
         documents::trust(db, iam.account(), document)?;
         if let Some(arn) = boundary {
-            find_policy(&iam.catalog, db, arn)?;
+            find_boundary(&iam.catalog, db, arn)?;
         }
         if db.role(name)?.is_some() {
             return Err(AwsError::already_exists(format!(
@@ -184,7 +184,7 @@ pub fn put_permissions_boundary(iam: &Iam, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
     let arn = p.required("PermissionsBoundary")?;
     update(iam, name, |db, role| {
-        find_policy(&iam.catalog, db, arn)?;
+        find_boundary(&iam.catalog, db, arn)?;
         role.permissions_boundary = Some(arn.to_string());
         Ok(())
     })?;
