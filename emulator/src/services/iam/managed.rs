@@ -27,7 +27,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
         validate::description(d)?;
     }
     let tags = p.tags("Tags")?;
-    validate::tags(&tags)?;
+    validate::policy_tags(&tags)?;
     validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
     documents::managed(document, iam.account().partition())?;
     let policy = iam.write(|db| {
