@@ -117,12 +117,20 @@ async fn create_get_list_and_delete() {
     let listed = iam.list_open_id_connect_providers().send().await.unwrap();
     assert!(listed.open_id_connect_provider_list().is_empty());
 
-    // Deleting is idempotent, as IAM documents.
-    iam.delete_open_id_connect_provider()
+    // Deleting a provider that is gone is NoSuchEntity, as AWS answers (LocalStack's recording,
+    // tests/aws/services/iam/test_iam_oidc.snapshot.json "…test_delete_open_id_connect_provider"
+    // deletion-not-found-error), although the API reference calls DeleteOpenIDConnectProvider idempotent.
+    let err = iam
+        .delete_open_id_connect_provider()
         .open_id_connect_provider_arn(arn())
         .send()
         .await
-        .expect("DeleteOpenIDConnectProvider of a missing provider succeeds");
+        .unwrap_err();
+    assert_eq!(code(&err), "NoSuchEntity");
+    assert_eq!(
+        message(&err),
+        format!("OpenId connect Provider {} cannot be found.", arn())
+    );
 
     // Without client ids or thumbprints (IAM fetches thumbprints itself nowadays).
     let bare = iam

@@ -154,14 +154,18 @@ pub fn list(iam: &Iam, _: &Params) -> Handled {
 
 pub fn delete(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required(ARN_PARAM)?;
-    // IAM answers success for a provider that is already gone, but still rejects a malformed ARN.
-    iam.write(|db| match existing(db, arn) {
-        Ok(_)
-        | Err(AwsError {
-            code: "NoSuchEntity",
-            ..
-        }) => Ok(db.delete_oidc_provider(arn)?),
-        Err(e) => Err(e),
+    // A provider that is not there is NoSuchEntity, in DeleteOpenIDConnectProvider's own words, although the API
+    // reference calls the operation idempotent: AWS's answer to a second delete, recorded by LocalStack
+    // (tests/aws/services/iam/test_iam_oidc.snapshot.json "…test_delete_open_id_connect_provider"
+    // deletion-not-found-error, February 2026).
+    iam.write(|db| {
+        existing(db, arn).map_err(|e| match e.code {
+            "NoSuchEntity" => {
+                AwsError::no_such_entity(format!("OpenId connect Provider {arn} cannot be found."))
+            }
+            _ => e,
+        })?;
+        Ok(db.delete_oidc_provider(arn)?)
     })?;
     Ok(None)
 }
