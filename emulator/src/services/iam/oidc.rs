@@ -221,12 +221,21 @@ pub fn tag(iam: &Iam, p: &Params) -> Handled {
     let tags = p.tags("Tags")?;
     validate::tags(&tags)?;
     update(iam, p, |provider| {
+        // Past 50, AWS's own words for a provider (LocalStack's recording, tests/aws/services/iam/
+        // test_iam_oidc.snapshot.json "…test_open_id_connect_provider_tags_limit" tags-limit-error), not the
+        // quota's as for roles.
         merge_tags(
             &mut provider.tags,
             tags,
             "TagsPerOpenIdConnectProvider",
             KeyCase::Sensitive,
         )
+        .map_err(|e| match e.code {
+            "LimitExceeded" => {
+                AwsError::limit_exceeded("The number of tags has reached the maximum limit.")
+            }
+            _ => e,
+        })
     })
 }
 
