@@ -172,11 +172,40 @@ fn packed_policy_size(policy: &Option<String>) -> Option<usize> {
         .map(|p| (p.len() * 100).div_ceil(SESSION_POLICY_MAX))
 }
 
+fn invalid_parameter(message: &str) -> AwsError {
+    AwsError::new("InvalidParameterValue", StatusCode::BAD_REQUEST, message)
+}
+
+/// AssumeRole's session tags as STS checks them: no key twice in any case, and every transitive key one of the
+/// tags' (compared without case). AWS's answers recorded by LocalStack: tests/aws/services/sts/
+/// test_sts.snapshot.json "…test_assume_role_tag_validation" invalid-transitive-tag-keys and
+/// duplicate-tag-keys-different-casing (April 2025).
+fn check_session_tags(params: &Params) -> Result<(), AwsError> {
+    let tags = params.tags("Tags")?;
+    let mut keys = std::collections::HashSet::new();
+    if !tags.iter().all(|(key, _)| keys.insert(key.to_lowercase())) {
+        return Err(invalid_parameter(
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
+    }
+    if params
+        .list("TransitiveTagKeys")
+        .iter()
+        .any(|key| !keys.contains(&key.to_lowercase()))
+    {
+        return Err(invalid_parameter(
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    Ok(())
+}
+
 /// Blocking (the role and the caller's permissions are read from the store).
 pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
     let role_arn = params.required("RoleArn")?.to_string();
     let session = session_name(params)?;
     let policy = session_policy(params, state.account().partition())?;
+    check_session_tags(params)?;
     let caller_arn = caller.arn(state.account());
     state
         .authorizer
