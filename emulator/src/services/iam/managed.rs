@@ -121,14 +121,11 @@ pub fn list(iam: &Iam, p: &Params) -> Handled {
     let listed = iam.read(|db| {
         let counts = db.attachment_counts()?;
         let count_of = |arn: &str| counts.get(arn).copied().unwrap_or(0);
+        // The account's own first: AWS lists a policy just made in the first page of ListPolicies without a
+        // Scope, ahead of its 1,000 and more (LocalStack's recording, tests/aws/services/iam/
+        // test_iam_policies.snapshot.json "…test_policy_lifecycle" filtered-policy-list, from one call with the
+        // default 100 items).
         let mut listed: Vec<(Listed, usize)> = Vec::new();
-        if scope != "Local" {
-            listed.extend(
-                iam.catalog
-                    .listing(prefix)
-                    .map(|p| (Listed::Aws(p), count_of(&p.arn()))),
-            );
-        }
         if scope != "AWS" {
             for policy in db
                 .policies()?
@@ -138,6 +135,13 @@ pub fn list(iam: &Iam, p: &Params) -> Handled {
                 let count = count_of(&policy.arn);
                 listed.push((Listed::Local(Box::new(policy)), count));
             }
+        }
+        if scope != "Local" {
+            listed.extend(
+                iam.catalog
+                    .listing(prefix)
+                    .map(|p| (Listed::Aws(p), count_of(&p.arn()))),
+            );
         }
         listed.retain(|(_, count)| !only_attached || *count > 0);
         Ok(listed)
