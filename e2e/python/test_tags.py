@@ -1,7 +1,9 @@
 """IAM tags with the real AWS CLI: the model's constraints (botocore `iam` model: `tagKeyType` 1–128 characters of
 [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+, `tagValueType` ≤ 256, `tagListType` and `tagKeyListType` at most 50), reported as
 400 ValidationError before any lookup; a key twice in one call → InvalidInput "Duplicate tag keys found. Please
-note that Tag keys are case insensitive." (IAM's answer, as users report it); more than 50 on a resource →
+note that Tag keys are case insensitive." (IAM's answer, as users report it), except on managed policies, whose keys
+are case sensitive and whose duplicates are "Duplicate tag keys found." (AWS's answers recorded by LocalStack, see
+test_aws_recorded_iam.py); more than 50 on a resource →
 LimitExceeded "Cannot exceed quota for TagsPerRole: 50" (IAM quotas). Role tag keys are matched without case
 but keep the case given (IAM User Guide, "Tags for IAM resources", Case sensitivity: `department=hr` replaces
 `Department=finance`).
@@ -62,11 +64,21 @@ def test_duplicate_keys_in_one_call_differing_only_in_case_are_invalid_input(emu
 
 def test_duplicate_keys_on_policies_and_providers_too(emulator):
     document = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
+    # A policy's keys are case sensitive, and its duplicate is worded without the note on case (AWS's answers to
+    # CreatePolicy recorded by LocalStack, tests/aws/services/iam/test_iam_policies.snapshot.json
+    # "…test_policy_tag_lifecycle" create-with-case-sensitive-tags, "…test_policy_tag_create_errors"
+    # err-duplicate-keys).
     err = refused(
+        emulator, "iam", "create-policy", "--policy-name", "p", "--policy-document", document,
+        "--tags", *tags(("Owner", "a"), ("Owner", "b")),
+    )
+    assert "(InvalidInput) when calling the CreatePolicy operation: Duplicate tag keys found." in err, err
+    assert DUPLICATE not in err, err
+    created = ok(
         emulator, "iam", "create-policy", "--policy-name", "p", "--policy-document", document,
         "--tags", *tags(("Owner", "a"), ("owner", "b")),
     )
-    assert f"(InvalidInput) when calling the CreatePolicy operation: {DUPLICATE}" in err, err
+    assert created["Policy"]["Tags"] == [{"Key": "Owner", "Value": "a"}, {"Key": "owner", "Value": "b"}]
     err = refused(
         emulator, "iam", "create-open-id-connect-provider", "--url", "https://oidc.example.com/id/A",
         "--client-id-list", "sts.amazonaws.com", "--tags", *tags(("k", "1"), ("K", "2")),
@@ -103,8 +115,10 @@ def test_the_51st_tag_on_a_role_exceeds_the_quota(emulator, role):
 
 
 def test_tag_keys_and_values_are_checked_with_the_models_member_names(emulator, role):
+    # Without the value: AWS's answer to a tag key of "invalid!key" (LocalStack's recording,
+    # tests/aws/services/iam/test_iam_roles.snapshot.json "…test_role_tag_errors" tag-role-tag-invalid-char).
     err = refused(emulator, "iam", "tag-role", "--role-name", role, "--tags", *tags(("bad#key", "v")))
-    assert "Value 'bad#key' at 'tags.1.member.key' failed to satisfy constraint: " in err, err
+    assert "Value at 'tags.1.member.key' failed to satisfy constraint: " in err, err
     assert "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" in err, err
     err = refused(emulator, "iam", "tag-role", "--role-name", role, "--tags", *tags(("ok", "v"), ("k" * 129, "v")))
     assert "at 'tags.2.member.key' failed to satisfy constraint: Member must have length less than or equal to 128" in err, err

@@ -45,6 +45,9 @@ pub struct Session {
     /// Session tags (EKS Pod Identity's, for one): policies see them as `aws:PrincipalTag/<key>`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<Tag>,
+    /// The keys of `tags` a role chained from this session inherits (AssumeRole's `TransitiveTagKeys`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitive_tag_keys: Vec<String>,
 }
 
 /// What a new set of temporary credentials is for: sealed whole into the session token.
@@ -54,6 +57,7 @@ pub struct SessionGrant {
     pub session_policy: Option<String>,
     pub source_identity: Option<String>,
     pub tags: Vec<Tag>,
+    pub transitive_tag_keys: Vec<String>,
 }
 
 impl SessionGrant {
@@ -65,6 +69,7 @@ impl SessionGrant {
             session_policy: None,
             source_identity: None,
             tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         }
     }
 }
@@ -153,6 +158,7 @@ impl SessionKeys {
             session_policy,
             source_identity,
             tags,
+            transitive_tag_keys,
         } = grant;
         let session = Session {
             access_key_id: access_key_id.clone(),
@@ -161,6 +167,7 @@ impl SessionKeys {
             session_policy,
             source_identity,
             tags,
+            transitive_tag_keys,
         };
         let plaintext = serde_json::to_vec(&session).expect("session serializes");
         let mut nonce = [0u8; 12];

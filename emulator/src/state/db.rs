@@ -133,9 +133,13 @@ impl<'a> Db<'a> {
         Ok(n as usize)
     }
 
+    /// In the order they were attached: AWS lists AmazonElasticMapReduceRole, attached first, before
+    /// AWSControlTowerServiceRolePolicy (LocalStack's recording, tests/aws/services/iam/
+    /// test_iam_roles.snapshot.json "…test_attach_detach_aws_managed_policy_role" list-attached-2; a
+    /// case-insensitive order by name would agree, the byte order of the ARNs would not).
     pub fn attached_policies(&self, role_name: &str) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT policy_arn FROM role_attachments WHERE role_key = ?1 ORDER BY policy_arn",
+            "SELECT policy_arn FROM role_attachments WHERE role_key = ?1 ORDER BY rowid",
         )?;
         let arns = stmt
             .query_map([role_name.to_lowercase()], |row| row.get(0))?

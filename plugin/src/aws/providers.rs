@@ -89,14 +89,26 @@ impl Aws {
         Ok(out.open_id_connect_provider_arn.unwrap_or_default())
     }
 
+    /// Delete the provider; one already gone counts as deleted (IAM answers NoSuchEntity to a second delete,
+    /// though its API reference calls the operation idempotent), so an undo or a re-run does not fail on it.
     pub async fn delete_provider(&self, arn: &str) -> Result<()> {
-        self.iam
+        match self
+            .iam
             .delete_open_id_connect_provider()
             .open_id_connect_provider_arn(arn)
             .send()
             .await
-            .map_err(|e| aws_error("iam:DeleteOpenIDConnectProvider", e))?;
-        Ok(())
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let err = aws_error("iam:DeleteOpenIDConnectProvider", e);
+                if err.is_aws_not_found() {
+                    Ok(())
+                } else {
+                    Err(err)
+                }
+            }
+        }
     }
 
     pub async fn add_client_id(&self, arn: &str, client_id: &str) -> Result<()> {

@@ -4,8 +4,19 @@
 //!
 //! Message forms are AWS's: "Value '<v>' at '<member>' failed to satisfy constraint: Member must …", members
 //! named camelCase-initial with list elements as `tags.1.member.key` (as IAM reports them). Within a member the
-//! pattern comes before the lengths, as AWS STS reports an empty RoleArn; across members, the model's order.
-//! Lengths count characters (code points), not bytes.
+//! pattern comes before the lengths, as AWS STS reports an empty RoleArn; across members, the model's order for
+//! STS and the members' names in alphabetical order for IAM. Lengths count characters (code points), not bytes.
+//!
+//! IAM words some members differently, as AWS answered LocalStack's recorded requests (tests/aws/services/iam/
+//! test_iam_oidc.snapshot.json "…test_create_open_id_connect_provider_validation_errors",
+//! test_iam_roles.snapshot.json "…test_role_tag_errors", test_iam_policies.snapshot.json
+//! "…test_policy_tag_create_errors" and "…test_policy_version_errors", test_iam_managed_policies.snapshot.json
+//! "…test_get_aws_managed_policy_version", February 2026): it does not echo the value of tags, tag keys, an OIDC
+//! provider's URL, client ids and thumbprints, or a policy version id ([`IAM_UNECHOED`]; names keep theirs,
+//! `Value '%ZZ%4%' at 'roleName'`), it reports a bad element of a list of strings at the list, naming every
+//! constraint of the element ("Value at 'clientIDList' failed to satisfy constraint: Member must satisfy
+//! constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal
+//! to 1]"), and it lists the violations of a request by member name ('clientIDList', 'thumbprintList', 'url').
 
 #[rustfmt::skip]
 mod generated;
@@ -89,16 +100,22 @@ pub fn validate(model: Model, action: &str, params: &Params) -> Result<(), AwsEr
     let Some(operation) = operations(model).iter().find(|op| op.name == action) else {
         return Ok(());
     };
-    let mut violations = Vec::new();
+    let mut found = Vec::new();
     for member in operation.members {
         check_member(
             params,
+            model,
             member,
             member.name,
             &lower_first(member.name),
-            &mut violations,
+            &mut found,
         );
     }
+    if model == Model::Iam {
+        // Stable: a member's own violations keep their order.
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    let violations: Vec<String> = found.into_iter().map(|v| v.text).collect();
     match violations.len() {
         0 => Ok(()),
         1 => Err(AwsError::validation(format!(
@@ -126,33 +143,77 @@ fn present(params: &Params, wire: &str, shape: &Shape) -> bool {
     }
 }
 
-fn check_member(params: &Params, member: &Member, wire: &str, path: &str, out: &mut Vec<String>) {
+/// IAM members (by the first part of their path) whose values IAM's messages leave out.
+const IAM_UNECHOED: [&str; 6] = [
+    "clientIDList",
+    "tagKeys",
+    "tags",
+    "thumbprintList",
+    "url",
+    "versionId",
+];
+
+/// IAM lists whose elements' constraints end with "Member must not be null" (only `tagKeys`, of those AWS
+/// answered for: not `clientIDList` or `thumbprintList`).
+const IAM_NON_NULL_ELEMENTS: [&str; 1] = ["tagKeys"];
+
+/// One violation: the member it is at (IAM sorts by it) and the sentence.
+struct Violation {
+    path: String,
+    text: String,
+}
+
+fn check_member(
+    params: &Params,
+    model: Model,
+    member: &Member,
+    wire: &str,
+    path: &str,
+    out: &mut Vec<Violation>,
+) {
     if !present(params, wire, member.shape) {
         if member.required {
-            out.push(format!(
-                "Value null at '{path}' failed to satisfy constraint: Member must not be null"
-            ));
+            out.push(Violation {
+                path: path.to_string(),
+                text: format!(
+                    "Value null at '{path}' failed to satisfy constraint: Member must not be null"
+                ),
+            });
         }
         return;
     }
-    check_shape(params, member.shape, member.sensitive, wire, path, out);
+    check_shape(
+        params,
+        model,
+        member.shape,
+        member.sensitive,
+        wire,
+        path,
+        out,
+    );
 }
 
 fn check_shape(
     params: &Params,
+    model: Model,
     shape: &Shape,
     sensitive: bool,
     wire: &str,
     path: &str,
-    out: &mut Vec<String>,
+    out: &mut Vec<Violation>,
 ) {
+    let root = path.split('.').next().unwrap_or_default();
+    let unechoed = sensitive || (model == Model::Iam && IAM_UNECHOED.contains(&root));
     let fail = |value: &str, constraint: String| {
-        let value = if sensitive {
+        let value = if unechoed {
             String::new()
         } else {
             format!(" '{value}'")
         };
-        format!("Value{value} at '{path}' failed to satisfy constraint: {constraint}")
+        Violation {
+            path: path.to_string(),
+            text: format!("Value{value} at '{path}' failed to satisfy constraint: {constraint}"),
+        }
     };
     match shape {
         Shape::String(rules) => {
@@ -198,17 +259,45 @@ fn check_shape(
                     ));
                 }
             }
+            if let (Model::Iam, Shape::String(rules)) = (model, member) {
+                let bad_element = (1..=count).any(|i| {
+                    let value = params
+                        .get(&format!("{wire}.member.{i}"))
+                        .unwrap_or_default();
+                    !string_violations(rules, value).is_empty()
+                });
+                if bad_element {
+                    let rendered = render_list(params, wire, member, count);
+                    let not_null = IAM_NON_NULL_ELEMENTS.contains(&path);
+                    out.push(fail(
+                        &rendered,
+                        format!(
+                            "Member must satisfy constraint: [{}]",
+                            element_constraints(rules, not_null).join(", ")
+                        ),
+                    ));
+                }
+                return;
+            }
             for i in 1..=count {
                 let element = format!("{wire}.member.{i}");
                 let element_path = format!("{path}.{i}.member");
-                check_shape(params, member, sensitive, &element, &element_path, out);
+                check_shape(
+                    params,
+                    model,
+                    member,
+                    sensitive,
+                    &element,
+                    &element_path,
+                    out,
+                );
             }
         }
         Shape::Structure(members) => {
             for m in members.iter() {
                 let wire = format!("{wire}.{}", m.name);
                 let path = format!("{path}.{}", lower_first(m.name));
-                check_member(params, m, &wire, &path, out);
+                check_member(params, model, m, &wire, &path, out);
             }
         }
         Shape::Boolean | Shape::Unchecked => {}
@@ -245,6 +334,33 @@ fn string_violations(rules: &StringRules, value: &str) -> Vec<String> {
         ));
     }
     broken
+}
+
+/// Every constraint of a list's string elements, as IAM names them when one element breaks any: the upper
+/// bound, the lower, the pattern, then (for some lists) that an element is not null.
+fn element_constraints(rules: &StringRules, not_null: bool) -> Vec<String> {
+    let mut all = Vec::new();
+    if let Some(max) = rules.max {
+        all.push(format!(
+            "Member must have length less than or equal to {max}"
+        ));
+    }
+    if rules.min > 0 {
+        all.push(format!(
+            "Member must have length greater than or equal to {}",
+            rules.min
+        ));
+    }
+    if let Some(pattern) = &rules.pattern {
+        all.push(format!(
+            "Member must satisfy regular expression pattern: {}",
+            pattern.java
+        ));
+    }
+    if not_null {
+        all.push("Member must not be null".to_string());
+    }
+    all
 }
 
 /// A list as Java prints one (`[a, b]`), structures as `{Key: k, Value: v}`. (How AWS prints a list of

@@ -59,7 +59,10 @@ fn too_long_names_name_the_bound() {
     );
 }
 
-/// SWO-GS/auto-tag#90 (iam:CreateUser, whose Tags are the same shape): the 6th tag's value.
+/// Tags are named by position, without their values: AWS's answer to CreateRole with a 129-character key
+/// (LocalStack's recording, tests/aws/services/iam/test_iam_roles.snapshot.json "…test_role_tag_errors"
+/// create-role-tag-key-too-long, February 2026). SWO-GS/auto-tag#90 quoted IAM echoing a tag's value (for
+/// CreateUser, years earlier); the recording is AWS's current answer.
 #[test]
 fn tag_members_are_named_by_position() {
     let value = "SourceIP: 1.2.3.4, UserAgent: aws-cli/2.1.17 Python/3.7.4";
@@ -72,9 +75,21 @@ fn tag_members_are_named_by_position() {
     }
     assert_eq!(
         message(Model::Iam, "CreateRole", &pairs),
-        format!(
-            r"1 validation error detected: Value '{value}' at 'tags.6.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{{L}}\p{{Z}}\p{{N}}_.:/=+\-@]*"
-        )
+        r"1 validation error detected: Value at 'tags.6.member.value' failed to satisfy constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*"
+    );
+    let long_key = "k".repeat(129);
+    assert_eq!(
+        message(
+            Model::Iam,
+            "CreateRole",
+            &[
+                ("RoleName", "r"),
+                ("AssumeRolePolicyDocument", "{}"),
+                ("Tags.member.1.Key", &long_key),
+                ("Tags.member.1.Value", "value"),
+            ]
+        ),
+        "1 validation error detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128"
     );
 }
 
@@ -91,32 +106,29 @@ fn several_violations_are_counted_and_joined() {
     );
 }
 
-/// The issue's example: an OIDC provider URL over 255 characters, a thumbprint and a client id too long.
+/// AWS's answer to CreateOpenIDConnectProvider with a URL, a thumbprint and a client id too long (LocalStack's
+/// recording, tests/aws/services/iam/test_iam_oidc.snapshot.json
+/// "…test_create_open_id_connect_provider_validation_errors" multiple-validation-errors, February 2026): by member
+/// name, without values, the lists' elements reported at the list with every constraint of an element.
 #[test]
 fn an_oidc_provider_with_three_faults_gets_three_errors() {
-    let url = format!("https://{}", "a".repeat(250));
-    let client = "c".repeat(256);
-    let thumbprint = "f".repeat(41);
-    let text = message(
-        Model::Iam,
-        "CreateOpenIDConnectProvider",
-        &[
-            ("Url", &url),
-            ("ClientIDList.member.1", &client),
-            ("ThumbprintList.member.1", &thumbprint),
-        ],
-    );
-    assert!(text.starts_with("3 validation errors detected: "), "{text}");
-    let parts: Vec<&str> = text["3 validation errors detected: ".len()..]
-        .split("; ")
-        .collect();
+    let url = "b".repeat(256);
+    let client = "b".repeat(256);
+    let thumbprint = "b".repeat(41);
     assert_eq!(
-        parts,
-        [
-            format!("Value '{url}' at 'url' failed to satisfy constraint: Member must have length less than or equal to 255"),
-            format!("Value '{client}' at 'clientIDList.1.member' failed to satisfy constraint: Member must have length less than or equal to 255"),
-            format!("Value '{thumbprint}' at 'thumbprintList.1.member' failed to satisfy constraint: Member must have length less than or equal to 40"),
-        ]
+        message(
+            Model::Iam,
+            "CreateOpenIDConnectProvider",
+            &[
+                ("Url", &url),
+                ("ThumbprintList.member.1", &thumbprint),
+                ("ClientIDList.member.1", &client),
+            ],
+        ),
+        "3 validation errors detected: \
+         Value at 'clientIDList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 1]; \
+         Value at 'thumbprintList' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 40, Member must have length greater than or equal to 40]; \
+         Value at 'url' failed to satisfy constraint: Member must have length less than or equal to 255"
     );
 }
 
@@ -135,7 +147,10 @@ fn missing_required_members_are_null() {
     .is_ok());
 }
 
-/// IAM's API reference: "You can pass up to 50 tags" (tagListType max 50), refused as a length violation.
+/// IAM's API reference: "You can pass up to 50 tags" (tagListType max 50), refused as a length violation, without
+/// the list (AWS's answers to UntagRole with 51 keys and with one bad key: LocalStack's recording,
+/// tests/aws/services/iam/test_iam_roles.snapshot.json "…test_role_tag_errors" untag-role-too-many-keys and
+/// untag-role-key-too-long, February 2026).
 #[test]
 fn more_than_fifty_tags_or_tag_keys_are_refused() {
     let names: Vec<(String, String)> = (1..=51)
@@ -146,11 +161,17 @@ fn more_than_fifty_tags_or_tag_keys_are_refused() {
         .map(|(n, v)| (n.as_str(), v.as_str()))
         .collect();
     pairs.push(("RoleName", "r"));
-    let text = message(Model::Iam, "UntagRole", &pairs);
-    assert!(
-        text.starts_with("1 validation error detected: Value '[k1, k2, ")
-            && text.ends_with("' at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50"),
-        "{text}"
+    assert_eq!(
+        message(Model::Iam, "UntagRole", &pairs),
+        "1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length less than or equal to 50"
+    );
+    assert_eq!(
+        message(
+            Model::Iam,
+            "UntagRole",
+            &[("RoleName", "r"), ("TagKeys.member.1", "invalid!key")]
+        ),
+        r"1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+, Member must not be null]"
     );
 }
 

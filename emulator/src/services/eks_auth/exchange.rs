@@ -345,6 +345,7 @@ fn chain(
         session_policy: None,
         source_identity: None,
         tags: tags.to_vec(),
+        transitive_tag_keys: Vec::new(),
     });
     let mut actions = vec!["sts:AssumeRole"];
     if !tags.is_empty() {

@@ -271,6 +271,7 @@ mod tests {
             session_policy,
             source_identity: None,
             tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
         })
     }
 

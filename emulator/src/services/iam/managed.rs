@@ -27,7 +27,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
         validate::description(d)?;
     }
     let tags = p.tags("Tags")?;
-    validate::tags(&tags)?;
+    validate::policy_tags(&tags)?;
     validate::within_quota(document, "PolicySize", documents::MANAGED_POLICY_QUOTA)?;
     documents::managed(document, iam.account().partition())?;
     let policy = iam.write(|db| {
@@ -121,14 +121,11 @@ pub fn list(iam: &Iam, p: &Params) -> Handled {
     let listed = iam.read(|db| {
         let counts = db.attachment_counts()?;
         let count_of = |arn: &str| counts.get(arn).copied().unwrap_or(0);
+        // The account's own first: AWS lists a policy just made in the first page of ListPolicies without a
+        // Scope, ahead of its 1,000 and more (LocalStack's recording, tests/aws/services/iam/
+        // test_iam_policies.snapshot.json "…test_policy_lifecycle" filtered-policy-list, from one call with the
+        // default 100 items).
         let mut listed: Vec<(Listed, usize)> = Vec::new();
-        if scope != "Local" {
-            listed.extend(
-                iam.catalog
-                    .listing(prefix)
-                    .map(|p| (Listed::Aws(p), count_of(&p.arn()))),
-            );
-        }
         if scope != "AWS" {
             for policy in db
                 .policies()?
@@ -138,6 +135,13 @@ pub fn list(iam: &Iam, p: &Params) -> Handled {
                 let count = count_of(&policy.arn);
                 listed.push((Listed::Local(Box::new(policy)), count));
             }
+        }
+        if scope != "Local" {
+            listed.extend(
+                iam.catalog
+                    .listing(prefix)
+                    .map(|p| (Listed::Aws(p), count_of(&p.arn()))),
+            );
         }
         listed.retain(|(_, count)| !only_attached || *count > 0);
         Ok(listed)
@@ -168,10 +172,22 @@ fn no_such_version(arn: &str, version: &str) -> AwsError {
     ))
 }
 
+/// A version of a policy that does not exist is missing as a version (AWS's answer to GetPolicyVersion and
+/// SetDefaultPolicyVersion, recorded by LocalStack: tests/aws/services/iam/test_iam_policies.snapshot.json
+/// "…test_policy_version_errors" err-get-version-nonexistent-policy, err-set-default-nonexistent-policy).
+fn missing_version(error: AwsError, arn: &str, version: &str) -> AwsError {
+    match error.code {
+        "NoSuchEntity" => no_such_version(arn, version),
+        _ => error,
+    }
+}
+
 pub fn get_version(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required("PolicyArn")?;
     let version_id = p.required("VersionId")?;
-    let policy = iam.read(|db| find_policy(&iam.catalog, db, arn))?;
+    let policy = iam.read(|db| {
+        find_policy(&iam.catalog, db, arn).map_err(|e| missing_version(e, arn, version_id))
+    })?;
     let version = policy
         .versions
         .iter()
@@ -266,7 +282,8 @@ pub fn set_default_version(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required("PolicyArn")?;
     let version_id = p.required("VersionId")?;
     iam.write(|db| {
-        let mut policy = customer_policy(iam, db, arn)?;
+        let mut policy =
+            customer_policy(iam, db, arn).map_err(|e| missing_version(e, arn, version_id))?;
         if !policy.versions.iter().any(|v| v.version_id == version_id) {
             return Err(no_such_version(arn, version_id));
         }

@@ -211,3 +211,15 @@ pub fn find_policy(catalog: &Catalog, db: &Db, arn: &str) -> Result<ManagedPolic
         AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
     })
 }
+
+/// A policy named as a permissions boundary: a missing one is the boundary's "Scope ARN" (AWS's answer to
+/// CreateRole and PutRolePermissionsBoundary, recorded by LocalStack: tests/aws/services/iam/
+/// test_iam_roles.snapshot.json "…test_role_permissions_boundary_errors" put-nonexistent-policy-error).
+pub fn find_boundary(catalog: &Catalog, db: &Db, arn: &str) -> Result<ManagedPolicy, AwsError> {
+    find_policy(catalog, db, arn).map_err(|e| match e.code {
+        "NoSuchEntity" => AwsError::no_such_entity(format!(
+            "Scope ARN: {arn} does not exist or is not attachable."
+        )),
+        _ => e,
+    })
+}

@@ -23,10 +23,19 @@ pub fn date(d: &DateTime<Utc>) -> String {
     d.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `Detail::Full` is GetRole/CreateRole; ListRoles leaves out tags, boundary and last use, as IAM does.
+/// Which call shows a role, since each shows different members, as AWS answered LocalStack's recorded requests
+/// (tests/aws/services/iam/test_iam_roles.snapshot.json, February 2026: "…test_create_role_defaults",
+/// "…test_update_role", "…test_role_permissions_boundary_lifecycle", "…test_list_roles_pagination").
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum Detail {
+    /// GetRole: every member, `RoleLastUsed` even when empty.
     Full,
+    /// CreateRole: neither `Description` (even when given), `MaxSessionDuration` nor `RoleLastUsed`; the
+    /// boundary and tags when set.
+    Created,
+    /// UpdateRoleDescription: the description, but neither `MaxSessionDuration` nor `RoleLastUsed`.
+    DescriptionUpdated,
+    /// ListRoles: no tags, boundary or last use.
     Listing,
 }
 
@@ -40,19 +49,28 @@ pub fn role(xml: &mut XmlWriter, element: &str, role: &Role, detail: Detail) {
         .text_element(
             "AssumeRolePolicyDocument",
             &encode_document(&role.assume_role_policy),
-        )
-        .optional("Description", role.description.as_deref())
-        .text_element("MaxSessionDuration", &role.max_session_duration.to_string());
-    if detail == Detail::Full {
+        );
+    if detail != Detail::Created {
+        xml.optional("Description", role.description.as_deref());
+    }
+    if matches!(detail, Detail::Full | Detail::Listing) {
+        xml.text_element("MaxSessionDuration", &role.max_session_duration.to_string());
+    }
+    if detail != Detail::Listing {
         if let Some(boundary) = &role.permissions_boundary {
+            // "Policy", as AWS answers (LocalStack's recording, tests/aws/services/iam/
+            // test_iam_roles.snapshot.json "…test_role_permissions_boundary_lifecycle"), not the model's enum
+            // value `PermissionsBoundaryPolicy`.
             xml.open("PermissionsBoundary")
-                .text_element("PermissionsBoundaryType", "PermissionsBoundaryPolicy")
+                .text_element("PermissionsBoundaryType", "Policy")
                 .text_element("PermissionsBoundaryArn", boundary)
                 .close("PermissionsBoundary");
         }
         if !role.tags.is_empty() {
             tags(xml, &role.tags);
         }
+    }
+    if detail == Detail::Full {
         xml.raw_element("RoleLastUsed", "");
     }
     xml.close(element);
@@ -79,8 +97,8 @@ pub fn tag_page(paging: &Paging, all: Vec<Tag>) -> Handled {
 }
 
 /// Which call shows a policy, since each shows different members of botocore's `Policy` shape: GetPolicy
-/// always has `Tags` (`"Tags": []` when none); CreatePolicy has them only when given; ListPolicies has
-/// neither tags nor `Description` (IAM API Reference, `Policy.Description`: "It is not included in the
+/// always has `Tags` (`"Tags": []` when none); CreatePolicy has them only when given, and no `Description`;
+/// ListPolicies has neither tags nor `Description` (IAM API Reference, `Policy.Description`: "It is not included in the
 /// response to the ListPolicies operation"; ListPolicies: "this operation does not return tags").
 #[derive(PartialEq, Eq, Clone, Copy)]
 pub enum PolicyView {
@@ -96,9 +114,11 @@ pub fn policy(
     attachments: usize,
     view: PolicyView,
 ) {
+    // CreatePolicy leaves the description out even when given (AWS's answer recorded by LocalStack,
+    // tests/aws/services/iam/test_iam_policies.snapshot.json "…test_policy_tag_lifecycle" create-with-tags).
     let description = match view {
-        PolicyView::Listed => None,
-        _ => policy.description.as_deref(),
+        PolicyView::Got => policy.description.as_deref(),
+        PolicyView::Created | PolicyView::Listed => None,
     };
     xml.open(element)
         .text_element("PolicyName", &policy.name)

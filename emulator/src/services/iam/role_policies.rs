@@ -18,7 +18,17 @@ pub fn attach(iam: &Iam, p: &Params) -> Handled {
     let arn = p.required("PolicyArn")?;
     iam.write(|db| {
         existing(db, name)?;
-        find_policy(&iam.catalog, db, arn)?;
+        // What is no ARN at all is a ValidationError here, AWS's answer since 2023's InvalidInput (LocalStack's
+        // recordings: tests/aws/services/iam/test_iam_roles.snapshot.json "…test_role_managed_policy_errors"
+        // non-existent-malformed-policy-arn and existing-policy-name-provided, February 2026;
+        // test_iam.snapshot.json "…test_role_attach_policy", September 2023). An ARN that names no policy
+        // here (another partition's, say) is left as find_policy words it: no recording says otherwise.
+        find_policy(&iam.catalog, db, arn).map_err(|e| match e.code {
+            "InvalidInput" if arn.parse::<irsa_policy::Arn>().is_err() => {
+                AwsError::validation(e.message)
+            }
+            _ => e,
+        })?;
         let attached = db.attached_policies(name)?;
         if !attached.iter().any(|a| a == arn) && attached.len() >= ATTACHED_POLICIES_QUOTA {
             return Err(AwsError::limit_exceeded(format!(

@@ -5,7 +5,7 @@ use chrono::Utc;
 use super::paging::Paging;
 use super::render::{self, Detail};
 use super::Iam;
-use super::{documents, find_policy, validate, Handled};
+use super::{documents, find_boundary, validate, Handled};
 use crate::protocol::AwsError;
 use crate::protocol::Params;
 use crate::protocol::XmlWriter;
@@ -20,9 +20,9 @@ pub fn existing(db: &Db, name: &str) -> Result<Role, AwsError> {
     db.role(name)?.ok_or_else(|| no_such_role(name))
 }
 
-fn role_result(element: &str, role: &Role) -> XmlWriter {
+fn role_result(role: &Role, detail: Detail) -> XmlWriter {
     let mut xml = XmlWriter::new();
-    render::role(&mut xml, element, role, Detail::Full);
+    render::role(&mut xml, "Role", role, detail);
     xml
 }
 
@@ -51,7 +51,7 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
     let role = iam.write(|db| {
         documents::trust(db, iam.account(), document)?;
         if let Some(arn) = boundary {
-            find_policy(&iam.catalog, db, arn)?;
+            find_boundary(&iam.catalog, db, arn)?;
         }
         if db.role(name)?.is_some() {
             return Err(AwsError::already_exists(format!(
@@ -77,13 +77,13 @@ pub fn create(iam: &Iam, p: &Params) -> Handled {
         db.put_role(&role)?;
         Ok(role)
     })?;
-    Ok(Some(role_result("Role", &role)))
+    Ok(Some(role_result(&role, Detail::Created)))
 }
 
 pub fn get(iam: &Iam, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
     let role = iam.read(|db| existing(db, name))?;
-    Ok(Some(role_result("Role", &role)))
+    Ok(Some(role_result(&role, Detail::Full)))
 }
 
 pub fn delete(iam: &Iam, p: &Params) -> Handled {
@@ -165,7 +165,7 @@ pub fn update_description(iam: &Iam, p: &Params) -> Handled {
         role.description = Some(description.to_string());
         Ok(())
     })?;
-    Ok(Some(role_result("Role", &role)))
+    Ok(Some(role_result(&role, Detail::DescriptionUpdated)))
 }
 
 pub fn update_assume_role_policy(iam: &Iam, p: &Params) -> Handled {
@@ -184,7 +184,7 @@ pub fn put_permissions_boundary(iam: &Iam, p: &Params) -> Handled {
     let name = p.required("RoleName")?;
     let arn = p.required("PermissionsBoundary")?;
     update(iam, name, |db, role| {
-        find_policy(&iam.catalog, db, arn)?;
+        find_boundary(&iam.catalog, db, arn)?;
         role.permissions_boundary = Some(arn.to_string());
         Ok(())
     })?;

@@ -117,10 +117,36 @@ pub fn max_items(value: Option<i64>) -> Result<usize, AwsError> {
 
 pub const MAX_TAGS: usize = 50;
 
-/// The tags of one call, after the model's constraints (lengths, pattern, at most 50): no `aws:` prefix, and
-/// no key twice — compared without case, as IAM compares them ("Duplicate tag keys found. Please note that
-/// Tag keys are case insensitive.", IAM's InvalidInput for `Env` and `env` in one TagRole).
+/// The tags of one call to a role or an OIDC provider, after the model's constraints (lengths, pattern, at most
+/// 50): no `aws:` prefix, and no key twice — compared without case, as IAM compares a role's ("Duplicate tag keys
+/// found. Please note that Tag keys are case insensitive.", AWS's InvalidInput for `mykey` and `MyKey` in one
+/// CreateRole or TagRole: LocalStack's recording, tests/aws/services/iam/test_iam_roles.snapshot.json
+/// "…test_role_tag_errors"). Providers are checked as roles are; no recording says otherwise.
 pub fn tags(tags: &[(String, String)]) -> Result<(), AwsError> {
+    tag_values(tags)?;
+    let mut seen = std::collections::HashSet::new();
+    if !tags.iter().all(|(key, _)| seen.insert(key.to_lowercase())) {
+        return Err(AwsError::invalid_input(
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
+    }
+    Ok(())
+}
+
+/// The tags of a managed policy: keys are case sensitive (`a` and `A` are two tags) and a key twice is
+/// "Duplicate tag keys found." (AWS's answers to CreatePolicy recorded by LocalStack,
+/// tests/aws/services/iam/test_iam_policies.snapshot.json "…test_policy_tag_lifecycle"
+/// create-with-case-sensitive-tags and "…test_policy_tag_create_errors" err-duplicate-keys).
+pub fn policy_tags(tags: &[(String, String)]) -> Result<(), AwsError> {
+    tag_values(tags)?;
+    let mut seen = std::collections::HashSet::new();
+    if !tags.iter().all(|(key, _)| seen.insert(key.as_str())) {
+        return Err(AwsError::invalid_input("Duplicate tag keys found."));
+    }
+    Ok(())
+}
+
+fn tag_values(tags: &[(String, String)]) -> Result<(), AwsError> {
     for (key, value) in tags {
         if key.is_empty() || key.chars().count() > 128 {
             return Err(AwsError::constraint(
@@ -141,12 +167,6 @@ pub fn tags(tags: &[(String, String)]) -> Result<(), AwsError> {
                 "User-defined tag keys can't start with the aws: prefix.",
             ));
         }
-    }
-    let mut seen = std::collections::HashSet::new();
-    if !tags.iter().all(|(key, _)| seen.insert(key.to_lowercase())) {
-        return Err(AwsError::invalid_input(
-            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
-        ));
     }
     Ok(())
 }
@@ -251,6 +271,19 @@ mod tests {
         assert_eq!(
             super::tags(&tags(&["AWS:x"])).unwrap_err().code,
             "InvalidInput"
+        );
+    }
+
+    #[test]
+    fn policy_tag_keys_are_compared_with_case() {
+        let tags = |keys: &[&str]| -> Vec<(String, String)> {
+            keys.iter().map(|k| (k.to_string(), "v".into())).collect()
+        };
+        assert!(policy_tags(&tags(&["a", "A"])).is_ok());
+        let err = policy_tags(&tags(&["0", "0"])).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            ("InvalidInput", "Duplicate tag keys found.")
         );
     }
 

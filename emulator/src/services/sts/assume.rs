@@ -11,7 +11,7 @@ use crate::auth::{Caller, SessionGrant, SessionPrincipal};
 use crate::partition::Partition;
 use crate::protocol::{AwsError, Params, XmlWriter};
 use crate::services::iam::Handled;
-use crate::state::model::Role;
+use crate::state::model::{Role, Tag};
 use crate::state::Db;
 
 const SESSION_POLICY_MAX: usize = 2048;
@@ -132,6 +132,15 @@ pub(super) struct Grant<'a> {
     pub seconds: i64,
     pub policy: Option<String>,
     pub explanation: String,
+    /// Session tags, and which of their keys a chained session inherits.
+    pub tags: SessionTags,
+}
+
+/// A session's tags and transitive keys.
+#[derive(Default)]
+pub struct SessionTags {
+    pub tags: Vec<Tag>,
+    pub transitive_keys: Vec<String>,
 }
 
 impl Grant<'_> {
@@ -139,6 +148,8 @@ impl Grant<'_> {
         let packed = packed_policy_size(&self.policy);
         let creds = state.sessions.issue(SessionGrant {
             session_policy: self.policy,
+            tags: self.tags.tags,
+            transitive_tag_keys: self.tags.transitive_keys,
             ..SessionGrant::plain(
                 SessionPrincipal::AssumedRole {
                     role_name: self.role.name.clone(),
@@ -172,11 +183,84 @@ fn packed_policy_size(policy: &Option<String>) -> Option<usize> {
         .map(|p| (p.len() * 100).div_ceil(SESSION_POLICY_MAX))
 }
 
+fn invalid_parameter(message: &str) -> AwsError {
+    AwsError::new("InvalidParameterValue", StatusCode::BAD_REQUEST, message)
+}
+
+/// AssumeRole's session tags as STS checks them: no key twice in any case, and every transitive key one of the
+/// tags' (compared without case). AWS's answers recorded by LocalStack: tests/aws/services/sts/
+/// test_sts.snapshot.json "…test_assume_role_tag_validation" invalid-transitive-tag-keys and
+/// duplicate-tag-keys-different-casing (April 2025).
+fn check_session_tags(params: &Params) -> Result<SessionTags, AwsError> {
+    let tags = params.tags("Tags")?;
+    let transitive_keys = params.list("TransitiveTagKeys");
+    let mut keys = std::collections::HashSet::new();
+    if !tags.iter().all(|(key, _)| keys.insert(key.to_lowercase())) {
+        return Err(invalid_parameter(
+            "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+        ));
+    }
+    if transitive_keys
+        .iter()
+        .any(|key| !keys.contains(&key.to_lowercase()))
+    {
+        return Err(invalid_parameter(
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    Ok(SessionTags {
+        tags: tags
+            .into_iter()
+            .map(|(key, value)| Tag { key, value })
+            .collect(),
+        transitive_keys,
+    })
+}
+
+/// A session chained from one with transitive tags inherits them, and may not set them again in any case (AWS's
+/// answer recorded by LocalStack: tests/aws/services/sts/test_sts.snapshot.json
+/// "…test_iam_role_chaining_override_transitive_tags", April 2025).
+fn inherit_transitive_tags(
+    caller: &Caller,
+    requested: SessionTags,
+) -> Result<SessionTags, AwsError> {
+    let Some(session) = caller.role() else {
+        return Ok(requested);
+    };
+    let transitive = |key: &str| {
+        session
+            .transitive_tag_keys
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(key))
+    };
+    if requested.tags.iter().any(|t| transitive(&t.key)) {
+        return Err(invalid_parameter(
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+        ));
+    }
+    let mut tags: Vec<Tag> = session
+        .tags
+        .iter()
+        .filter(|t| transitive(&t.key))
+        .cloned()
+        .collect();
+    let mut transitive_keys: Vec<String> = tags.iter().map(|t| t.key.clone()).collect();
+    tags.extend(requested.tags);
+    transitive_keys.extend(requested.transitive_keys);
+    Ok(SessionTags {
+        tags,
+        transitive_keys,
+    })
+}
+
 /// Blocking (the role and the caller's permissions are read from the store).
 pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
     let role_arn = params.required("RoleArn")?.to_string();
     let session = session_name(params)?;
     let policy = session_policy(params, state.account().partition())?;
+    let requested_tags = check_session_tags(params)?;
+    let tagging = !requested_tags.tags.is_empty();
+    let session_tags = inherit_transitive_tags(caller, requested_tags)?;
     let caller_arn = caller.arn(state.account());
     state
         .authorizer
@@ -214,15 +298,30 @@ pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
         principals.push(own.clone());
     }
     principals.push(state.account().iam_arn("root"));
+    // Passing session tags needs sts:TagSession too, as for the Pod Identity chain (IAM User Guide, "Passing
+    // session tags in STS": "the role's trust policy must allow sts:TagSession").
+    let actions: &[&str] = if tagging {
+        &["sts:AssumeRole", "sts:TagSession"]
+    } else {
+        &["sts:AssumeRole"]
+    };
     let evaluations: Vec<_> = principals
         .iter()
         .map(|p| {
-            evaluate(
-                &[&*trust],
-                &RequestContext::new("sts:AssumeRole")
-                    .with_aws_principal(p.clone())
-                    .with_key("sts:RoleSessionName", &session),
-            )
+            let mut decisions = actions.iter().map(|action| {
+                evaluate(
+                    &[&*trust],
+                    &RequestContext::new(*action)
+                        .with_aws_principal(p.clone())
+                        .with_key("sts:RoleSessionName", &session),
+                )
+            });
+            // The first refusal explains; with none, the AssumeRole decision does.
+            let assume = decisions.next().expect("sts:AssumeRole is always decided");
+            if !assume.is_allowed() {
+                return assume;
+            }
+            decisions.find(|e| !e.is_allowed()).unwrap_or(assume)
         })
         .collect();
     let Some(allowed) = evaluations.iter().find(|e| e.is_allowed()) else {
@@ -242,6 +341,7 @@ pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
         seconds,
         policy,
         explanation: allowed.explain(),
+        tags: session_tags,
     };
     let mut xml = XmlWriter::new();
     grant.issue(state, &mut xml, |_| {});

@@ -98,6 +98,7 @@ pub async fn assume_role_with_web_identity(sts: &Sts, params: &Params) -> Handle
         seconds,
         policy,
         explanation: evaluation.explain(),
+        tags: Default::default(),
     };
     let mut xml = XmlWriter::new();
     grant.issue(sts, &mut xml, |xml| {
