@@ -127,3 +127,19 @@ def emulator(tmp_path):
 def run_shell(script: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
     """Runs a seed's commands as a user would paste them into bash."""
     return subprocess.run(["bash", "-euo", "pipefail", "-c", script], env=env, cwd=cwd, capture_output=True, text=True)
+
+
+def refused(call, **kwargs) -> tuple:
+    """Make a boto3 call that must fail: (HTTP status, fault type, code, message), the members AWS's recorded
+    answers are compared on (test_aws_recorded_*.py)."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as excinfo:
+        call(**kwargs)
+    response = excinfo.value.response
+    return (
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"].get("Type"),
+        response["Error"]["Code"],
+        response["Error"]["Message"],
+    )

@@ -31,9 +31,8 @@ import json
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, ADMIN_KEY, ADMIN_SECRET, Emulator
+from conftest import ACCOUNT, ADMIN_KEY, ADMIN_SECRET, Emulator, refused
 
 SYNTAX = "Syntax errors in policy."
 LEGACY = "The policy failed legacy parsing"
@@ -71,23 +70,6 @@ POLICY_CREATED = {
 }
 POLICY_GOT = POLICY_CREATED | {"Tags"}
 VERSION_MEMBERS = {"CreateDate", "IsDefaultVersion", "VersionId"}
-
-
-def error(excinfo) -> tuple:
-    """(HTTP status, fault type, code, message) of a refused call, as the snapshots record them."""
-    response = excinfo.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"].get("Type"),
-        response["Error"]["Code"],
-        response["Error"]["Message"],
-    )
-
-
-def refused(call, **kwargs) -> tuple:
-    with pytest.raises(ClientError) as excinfo:
-        call(**kwargs)
-    return error(excinfo)
 
 
 def not_found(message: str) -> tuple:

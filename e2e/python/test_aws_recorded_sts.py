@@ -14,9 +14,8 @@ import json
 import boto3
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError
 
-from conftest import ACCOUNT, ADMIN_KEY, ADMIN_SECRET
+from conftest import ACCOUNT, ADMIN_KEY, ADMIN_SECRET, refused
 
 
 def client(emulator, service: str, validate=True, credentials=None):
@@ -25,18 +24,6 @@ def client(emulator, service: str, validate=True, credentials=None):
         service, endpoint_url=emulator.url, verify=str(emulator.ca), region_name=emulator.region,
         aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
         aws_session_token=keys.get("SessionToken"), config=Config(parameter_validation=validate),
-    )
-
-
-def refused(call, **kwargs) -> tuple:
-    with pytest.raises(ClientError) as excinfo:
-        call(**kwargs)
-    response = excinfo.value.response
-    return (
-        response["ResponseMetadata"]["HTTPStatusCode"],
-        response["Error"].get("Type"),
-        response["Error"]["Code"],
-        response["Error"]["Message"],
     )
 
 

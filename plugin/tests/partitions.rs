@@ -9,43 +9,13 @@
 #[path = "common/mod.rs"]
 mod common;
 
-use aws_sdk_sts::error::ProvideErrorMetadata;
-use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
+use irsa_names::ROLE_ARN_ANNOTATION;
 use serde_json::Value;
 
 const REGION: &str = "cn-north-1";
 
 fn env() -> Option<(&'static common::Env, std::sync::MutexGuard<'static, ()>)> {
     common::env_in(REGION)
-}
-
-/// A real token for `ns/name` from the API server, exchanged at the emulator's STS (signed for cn-north-1).
-fn assume(env: &common::Env, ns: &str, name: &str, role_arn: &str) -> Result<String, String> {
-    let token = env.kubectl(&[
-        "create",
-        "token",
-        name,
-        "-n",
-        ns,
-        "--audience",
-        STS_AUDIENCE,
-    ]);
-    let sts = aws_sdk_sts::Client::new(&common::sdk_config_in(&env.emulator, REGION));
-    env.block_on(
-        sts.assume_role_with_web_identity()
-            .role_arn(role_arn)
-            .role_session_name("china")
-            .web_identity_token(token.trim())
-            .send(),
-    )
-    .map(|out| out.assumed_role_user.map(|u| u.arn).unwrap_or_default())
-    .map_err(|e| {
-        format!(
-            "{}: {}",
-            e.code().unwrap_or("?"),
-            e.message().unwrap_or("?")
-        )
-    })
 }
 
 #[test]
@@ -94,7 +64,9 @@ fn a_binding_in_china_is_minted_in_aws_cn_and_sts_accepts_it() {
     let describe = env.run(&["describe", "app", "-n", "shop"]);
     assert_eq!(describe.code, 0, "{describe}");
     // And STS agrees, with a real token: the session is an aws-cn one.
-    let session = assume(env, "shop", "app", &role_arn).expect("STS admits the token");
+    let session = env
+        .assume("shop", "app", &role_arn, "china")
+        .expect("STS admits the token");
     assert_eq!(
         session,
         format!("arn:aws-cn:sts::{account}:assumed-role/{role_name}/china")
@@ -202,7 +174,7 @@ fn pod_identity_and_annotate_use_the_callers_partition() {
     ]);
     assert_eq!(run.code, 0, "{run}");
     assert_eq!(
-        assume(env, ns, "later", &later_arn),
+        env.assume(ns, "later", &later_arn, "china"),
         Ok(format!(
             "arn:aws-cn:sts::{account}:assumed-role/{}/china",
             irsa_policy::role_name_from_arn(&later_arn).unwrap()

@@ -217,6 +217,43 @@ impl Env {
             .map(|s| serde_json::from_str(&s).unwrap())
     }
 
+    /// Exchange a real service-account token for `ns/name` (from the API server) at the emulator's STS, signed
+    /// for the environment's region: the assumed-role ARN, or "code: message".
+    pub fn assume(
+        &self,
+        ns: &str,
+        name: &str,
+        role_arn: &str,
+        session: &str,
+    ) -> Result<String, String> {
+        use aws_sdk_sts::error::ProvideErrorMetadata;
+        let token = self.kubectl(&[
+            "create",
+            "token",
+            name,
+            "-n",
+            ns,
+            "--audience",
+            irsa_names::STS_AUDIENCE,
+        ]);
+        let sts = aws_sdk_sts::Client::new(&sdk_config_in(&self.emulator, self.region));
+        self.block_on(
+            sts.assume_role_with_web_identity()
+                .role_arn(role_arn)
+                .role_session_name(session)
+                .web_identity_token(token.trim())
+                .send(),
+        )
+        .map(|out| out.assumed_role_user.map(|u| u.arn).unwrap_or_default())
+        .map_err(|e| {
+            format!(
+                "{}: {}",
+                e.code().unwrap_or("?"),
+                e.message().unwrap_or("?")
+            )
+        })
+    }
+
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         self.rt.block_on(f)
     }

@@ -1,7 +1,7 @@
 //! `describe` and `list`: each problem named with its fix, pods checked for the webhook's mutation, and
 //! STS agreeing with what describe says.
 
-use crate::common::{self, env, Env};
+use crate::common::env;
 use crate::{assert_problem, create_reader, default_role, describe, role, Reader};
 use irsa_names::{ROLE_ARN_ANNOTATION, STS_AUDIENCE};
 use irsa_policy::irsa_trust_policy;
@@ -202,43 +202,15 @@ fn describe_checks_that_pods_were_mutated_by_the_webhook() {
     }
 }
 
-/// Exchange a real service-account token (from the API server) for credentials at the emulator's STS.
-fn assume(env: &Env, ns: &str, name: &str, role_arn: &str) -> Result<String, String> {
-    let token = env.kubectl(&[
-        "create",
-        "token",
-        name,
-        "-n",
-        ns,
-        "--audience",
-        STS_AUDIENCE,
-    ]);
-    let sts = aws_sdk_sts::Client::new(&common::sdk_config(&env.emulator));
-    env.block_on(
-        sts.assume_role_with_web_identity()
-            .role_arn(role_arn)
-            .role_session_name("kubectl-irsa-test")
-            .web_identity_token(token.trim())
-            .send(),
-    )
-    .map(|out| out.assumed_role_user.map(|u| u.arn).unwrap_or_default())
-    .map_err(|e| {
-        use aws_sdk_sts::error::ProvideErrorMetadata;
-        format!(
-            "{}: {}",
-            e.code().unwrap_or("?"),
-            e.message().unwrap_or("?")
-        )
-    })
-}
-
 #[test]
 fn sts_agrees_with_describe() {
     let Some((env, _guard)) = env() else { return };
     let (ns, name) = ("sts", "app");
     let Reader { role_name, arn, .. } = create_reader(env, ns, name, "sts-read");
     assert_eq!(describe(env, ns, name).code, 0);
-    let assumed = assume(env, ns, name, &arn).expect("STS accepts the binding kubectl irsa made");
+    let assumed = env
+        .assume(ns, name, &arn, "kubectl-irsa-test")
+        .expect("STS accepts the binding kubectl irsa made");
     assert!(
         assumed.starts_with(&format!(
             "arn:aws:sts::{}:assumed-role/{role_name}/",
@@ -260,7 +232,9 @@ fn sts_agrees_with_describe() {
     env.block_on(env.aws.update_trust(&role_name, &wrong))
         .unwrap();
     assert_problem(env, ns, name, &["token has system:serviceaccount:sts:app"]);
-    let denied = assume(env, ns, name, &arn).expect_err("STS refuses");
+    let denied = env
+        .assume(ns, name, &arn, "kubectl-irsa-test")
+        .expect_err("STS refuses");
     assert!(denied.starts_with("AccessDenied"), "{denied}");
 
     // --add-trust repairs it, as describe's fix says.
@@ -275,7 +249,8 @@ fn sts_agrees_with_describe() {
         "--add-trust",
     ]);
     assert_eq!(describe(env, ns, name).code, 0);
-    assume(env, ns, name, &arn).expect("STS accepts the repaired binding");
+    env.assume(ns, name, &arn, "kubectl-irsa-test")
+        .expect("STS accepts the repaired binding");
     env.block_on(env.aws.update_trust(&role_name, &good))
         .unwrap();
 }
