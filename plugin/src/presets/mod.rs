@@ -195,7 +195,7 @@ impl Preset {
     pub fn managed_arns(&self, partition: &str) -> Vec<String> {
         self.managed
             .iter()
-            .map(|p| format!("arn:{partition}:iam::aws:policy/{p}"))
+            .map(|p| irsa_policy::aws_managed_policy_arn(partition, p))
             .collect()
     }
 

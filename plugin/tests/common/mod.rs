@@ -65,17 +65,6 @@ pub fn env_in(region: &'static str) -> Option<(&'static Env, MutexGuard<'static,
     env.as_ref().map(|e| (e, guard))
 }
 
-/// The partition of a region, as the emulator's `--region` decides it.
-pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 /// An SDK configuration for the emulator, trusting only its CA, with the admin credentials.
 pub fn sdk_config(emulator: &Emulator) -> aws_config::SdkConfig {
     sdk_config_in(emulator, "us-east-1")
@@ -268,7 +257,10 @@ impl Env {
 
     /// The emulated account in its region's partition, as `kubectl irsa` learns it from GetCallerIdentity.
     pub fn aws_account(&self) -> irsa_policy::Account {
-        irsa_policy::Account::new(partition_of_region(self.region), self.account())
+        irsa_policy::Account::new(
+            irsa_policy::partition_of_region(self.region),
+            self.account(),
+        )
     }
 
     /// Create a customer managed policy allowing `action` and return its ARN.
