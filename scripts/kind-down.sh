@@ -39,11 +39,32 @@ stop_emulator() {
 
 KIND="$(command -v kind || true)"
 [[ -n "$KIND" ]] || KIND="$(ls -1t "$CACHE_ROOT"/kind-tool/*/bin/kind 2>/dev/null | head -n1 || true)"
+# The node containers kind labels with the cluster's name (what `kind get clusters` lists).
+node_containers() { docker ps -aq --filter "label=io.x-k8s.kind.cluster=$NAME"; }
+
 deleted=
 if [[ -n "$KIND" ]] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  if "$KIND" get clusters 2>/dev/null | grep -qx "$NAME"; then
-    log "deleting kind cluster $NAME"
-    "$KIND" delete cluster --name "$NAME" >&2
+  # Always ask kind, rather than first asking `kind get clusters`: a listing that fails on a loaded engine
+  # reads as "no such cluster" and once left a running node behind. Deleting a missing cluster succeeds.
+  log "deleting kind cluster $NAME"
+  kubeconfig=()
+  [[ -f "$STATE/kubeconfig" ]] && kubeconfig=(--kubeconfig "$STATE/kubeconfig")
+  "$KIND" delete cluster --name "$NAME" "${kubeconfig[@]}" >&2 || log "kind delete cluster $NAME failed; removing its containers directly"
+  # Then check with the engine itself, and remove what kind left (force, with volumes), for up to a minute.
+  left=
+  for _ in $(seq 1 60); do
+    left="$(node_containers)" || left=unknown
+    [[ -z "$left" ]] && break
+    [[ "$left" == unknown ]] || docker rm -f -v $left >/dev/null 2>&1 || true
+    sleep 1
+  done
+  if [[ -n "$left" ]]; then
+    stop_emulator
+    log "kind cluster $NAME still has containers a minute after deleting it:"
+    docker ps -a --filter "label=io.x-k8s.kind.cluster=$NAME" >&2 || true
+    log "remove them with: docker rm -f -v \$(docker ps -aq --filter label=io.x-k8s.kind.cluster=$NAME)," \
+      "then run scripts/kind-down.sh $NAME again (state kept in $STATE)"
+    exit 1
   fi
   deleted=1
 fi

@@ -557,7 +557,10 @@ pub fn kind_down_leaves_nothing(cluster: KindCluster) {
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
-        panic!("kind cluster {name} is still there a minute after kind-down.sh; its containers:\n{left}");
+        panic!(
+            "kind cluster {name} is still there a minute after kind-down.sh; its containers:\n{left}\nkind-down.sh said:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let containers = Command::new("docker")
         .args([
