@@ -4,6 +4,7 @@
 //! extractors call it.
 
 pub mod session;
+pub mod trust;
 
 use std::sync::Arc;
 

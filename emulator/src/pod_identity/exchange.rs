@@ -1,18 +1,15 @@
 //! What eks-auth's AssumeRoleForPodIdentity decides, once the pod's token is verified: which pod is asking,
-//! the session tags its credentials carry, the session's name and lifetime, and whether the role's trust (and,
-//! with a target role, the target's trust) admits it. Plain functions; `services/eks_auth` does the I/O.
+//! the session tags its credentials carry, the session's name and lifetime (whether the role's trust admits it is
+//! [`crate::auth::trust`]'s, shared with STS). Plain functions; `services/eks_auth` does the I/O.
 
-use axum::http::StatusCode;
-use irsa_names::{
-    POD_IDENTITY_SERVICE_PRINCIPAL, TAG_CLUSTER_ARN, TAG_CLUSTER_NAME, TAG_NAMESPACE, TAG_POD_NAME,
-    TAG_POD_UID, TAG_SERVICE_ACCOUNT,
-};
-use irsa_policy::{evaluate, Evaluation, PolicyDocument, PrincipalRef, RequestContext};
-
-use crate::partition::Account;
 use crate::protocol::AwsError;
 use crate::services::sts::token::{KubernetesClaims, VerifiedToken};
 use crate::state::model::{Cluster, PodIdentityAssociation, Tag};
+use axum::http::StatusCode;
+use irsa_names::{
+    TAG_CLUSTER_ARN, TAG_CLUSTER_NAME, TAG_NAMESPACE, TAG_POD_NAME, TAG_POD_UID,
+    TAG_SERVICE_ACCOUNT,
+};
 
 /// How long the credentials last. The EKS User Guide ("Target IAM Roles", caching considerations): the
 /// agent's cached credentials last 6 hours for an association without a target role and 59 minutes with one
@@ -111,100 +108,4 @@ pub fn session_name(cluster: &str, pod_name: &str) -> String {
     let mut name = format!("eks-{cluster}-{pod_name}-{}", uuid::Uuid::new_v4());
     name.truncate(64);
     name
-}
-
-/// Who calls AssumeRole: EKS itself for the association's role, that role's session for a target role.
-#[derive(Clone, Copy)]
-pub enum Caller<'a> {
-    PodIdentity,
-    Role {
-        session_arn: &'a str,
-        role_arn: &'a str,
-        account: &'a Account,
-    },
-}
-
-impl Caller<'_> {
-    /// What a trust policy's `Principal` may name to match the caller: the service; or a role session by its
-    /// session ARN, its role's ARN or the account root.
-    fn principals(&self) -> Vec<PrincipalRef> {
-        match *self {
-            Caller::PodIdentity => vec![PrincipalRef::service(POD_IDENTITY_SERVICE_PRINCIPAL)],
-            Caller::Role {
-                session_arn,
-                role_arn,
-                account,
-            } => vec![
-                PrincipalRef::aws(session_arn),
-                PrincipalRef::aws(role_arn),
-                PrincipalRef::aws(account.iam_arn("root")),
-            ],
-        }
-    }
-}
-
-/// The request a trust policy is evaluated against for `action`, principal aside: the session name, the
-/// request tags (`aws:RequestTag/<key>`, `aws:TagKeys`), `sts:ExternalId`, and for a role session
-/// `aws:PrincipalArn` (what the User Guide's target-role trust tests with `ArnEquals`).
-fn assume_context(
-    action: &str,
-    caller: Caller,
-    session: &str,
-    tags: &[Tag],
-    external_id: Option<&str>,
-) -> RequestContext {
-    let mut ctx = RequestContext::new(action).with_key("sts:RoleSessionName", session);
-    if let Caller::Role {
-        role_arn, account, ..
-    } = caller
-    {
-        ctx = ctx
-            .with_key("aws:PrincipalArn", role_arn)
-            .with_key("aws:PrincipalAccount", account.id());
-    }
-    if let Some(id) = external_id {
-        ctx = ctx.with_key("sts:ExternalId", id);
-    }
-    for tag in tags {
-        ctx = ctx.with_key_values(format!("aws:RequestTag/{}", tag.key), [tag.value.clone()]);
-    }
-    if !tags.is_empty() {
-        ctx = ctx.with_key_values("aws:TagKeys", tags.iter().map(|t| t.key.clone()));
-    }
-    ctx
-}
-
-/// Whether `trust` lets `caller` assume the role with these tags: `sts:AssumeRole`, and `sts:TagSession`
-/// when there are tags, each evaluated on its own as STS does. `Ok` and `Err` both explain the decision.
-pub fn trust_decision(
-    trust: &PolicyDocument,
-    caller: Caller,
-    session: &str,
-    tags: &[Tag],
-    external_id: Option<&str>,
-) -> Result<String, String> {
-    let mut actions = vec!["sts:AssumeRole"];
-    if !tags.is_empty() {
-        actions.push("sts:TagSession");
-    }
-    let mut explanations = Vec::new();
-    for action in actions {
-        let ctx = assume_context(action, caller, session, tags, external_id);
-        let evaluations: Vec<Evaluation> = caller
-            .principals()
-            .into_iter()
-            .map(|principal| evaluate(&[trust], &ctx.clone().with_principal(principal)))
-            .collect();
-        match evaluations.iter().find(|e| e.is_allowed()) {
-            Some(allowed) => explanations.push(format!("{action}: {}", allowed.explain())),
-            None => {
-                let first = evaluations
-                    .first()
-                    .map(Evaluation::explain)
-                    .unwrap_or_default();
-                return Err(format!("{action}: {first}"));
-            }
-        }
-    }
-    Ok(explanations.join("; "))
 }

@@ -5,11 +5,12 @@
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use irsa_names::POD_IDENTITY_AUDIENCE;
+use irsa_names::{POD_IDENTITY_AUDIENCE, POD_IDENTITY_SERVICE_PRINCIPAL};
 use serde_json::Value;
 
 use super::EksAuth;
 use crate::audit::{Decision, Entry};
+use crate::auth::trust::{trust_decision, AssumeRequest, Assumer};
 use crate::auth::{Caller, IssuedCredentials, Session, SessionGrant, SessionPrincipal};
 use crate::pod_identity::exchange::{
     self as decide, cannot_assume, invalid_token, PodSubject, CHAINED_SESSION_SECONDS,
@@ -266,14 +267,23 @@ fn grant(e: &EksAuth, cluster: &Cluster, pod: PodSubject) -> Result<(Granted, St
         .trust
         .of(&role)
         .map_err(|err| refused(err, Some(&role_arn), "trust policy unreadable".into()))?;
-    let first = decide::trust_decision(&trust, decide::Caller::PodIdentity, &session, &tags, None)
-        .map_err(|why| {
-            refused(
-                cannot_assume(),
-                Some(&role_arn),
-                format!("trust policy of {}: {why}", role.name),
-            )
-        })?;
+    let request = AssumeRequest {
+        session: &session,
+        tags: &tags,
+        external_id: None,
+    };
+    let first = trust_decision(
+        &trust,
+        Assumer::Service(POD_IDENTITY_SERVICE_PRINCIPAL),
+        request,
+    )
+    .map_err(|why| {
+        refused(
+            cannot_assume(),
+            Some(&role_arn),
+            format!("trust policy of {}: {why}", role.name),
+        )
+    })?;
     let mut explanation = format!(
         "{} (pod {}) via association {}: trust policy of {}: {first}",
         irsa_policy::service_account_subject(&pod.namespace, &pod.service_account),
@@ -374,18 +384,17 @@ fn chain(
         .of(&target)
         .map_err(|err| refused(err, Some(target_arn), "trust policy unreadable".into()))?;
     let session_arn = account.sts_arn(&format!("assumed-role/{}/{session}", first.name));
-    let caller = decide::Caller::Role {
-        session_arn: &session_arn,
-        role_arn: &first.arn,
+    let assumer = Assumer::Identity {
+        arn: &session_arn,
+        principal_arn: &first.arn,
         account,
     };
-    let explanation = decide::trust_decision(
-        &trust,
-        caller,
+    let request = AssumeRequest {
         session,
         tags,
-        association.external_id.as_deref(),
-    )
-    .map_err(|why| deny(format!("trust policy of {}: {why}", target.name)))?;
+        external_id: association.external_id.as_deref(),
+    };
+    let explanation = trust_decision(&trust, assumer, request)
+        .map_err(|why| deny(format!("trust policy of {}: {why}", target.name)))?;
     Ok((target, explanation))
 }

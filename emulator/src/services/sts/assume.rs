@@ -3,10 +3,10 @@
 
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use irsa_policy::{evaluate, RequestContext};
 
 use super::{render_credentials, Sts};
 use crate::audit::{Decision, Entry};
+use crate::auth::trust::{trust_decision, AssumeRequest, Assumer};
 use crate::auth::{Caller, SessionGrant, SessionPrincipal};
 use crate::partition::Partition;
 use crate::protocol::{AwsError, Params, XmlWriter};
@@ -259,7 +259,7 @@ pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
     let session = session_name(params)?;
     let policy = session_policy(params, state.account().partition())?;
     let requested_tags = check_session_tags(params)?;
-    let tagging = !requested_tags.tags.is_empty();
+    let request_tags = requested_tags.tags.clone();
     let session_tags = inherit_transitive_tags(caller, requested_tags)?;
     let caller_arn = caller.arn(state.account());
     state
@@ -288,48 +288,27 @@ pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
         return deny(denied(), format!("role {role_arn} does not exist"));
     };
     let trust = state.trust.of(&role)?;
-    // A role session is matched by its role's ARN; any principal of the account by the account root.
-    let mut principals = vec![caller_arn.clone()];
-    if let Some(crate::auth::Session {
-        principal: SessionPrincipal::AssumedRole { role_arn: own, .. },
-        ..
-    }) = caller.role()
-    {
-        principals.push(own.clone());
-    }
-    principals.push(state.account().iam_arn("root"));
-    // Passing session tags needs sts:TagSession too, as for the Pod Identity chain (IAM User Guide, "Passing
-    // session tags in STS": "the role's trust policy must allow sts:TagSession").
-    let actions: &[&str] = if tagging {
-        &["sts:AssumeRole", "sts:TagSession"]
-    } else {
-        &["sts:AssumeRole"]
+    // aws:PrincipalArn names a role session's role, and any other caller itself.
+    let principal_arn = match caller.role() {
+        Some(crate::auth::Session {
+            principal: SessionPrincipal::AssumedRole { role_arn, .. },
+            ..
+        }) => role_arn.clone(),
+        _ => caller_arn.clone(),
     };
-    let evaluations: Vec<_> = principals
-        .iter()
-        .map(|p| {
-            let mut decisions = actions.iter().map(|action| {
-                evaluate(
-                    &[&*trust],
-                    &RequestContext::new(*action)
-                        .with_aws_principal(p.clone())
-                        .with_key("sts:RoleSessionName", &session),
-                )
-            });
-            // The first refusal explains; with none, the AssumeRole decision does.
-            let assume = decisions.next().expect("sts:AssumeRole is always decided");
-            if !assume.is_allowed() {
-                return assume;
-            }
-            decisions.find(|e| !e.is_allowed()).unwrap_or(assume)
-        })
-        .collect();
-    let Some(allowed) = evaluations.iter().find(|e| e.is_allowed()) else {
-        let explanation = evaluations.first().map(|e| e.explain()).unwrap_or_default();
-        return deny(
-            denied(),
-            format!("trust policy of {}: {explanation}", role.name),
-        );
+    let assumer = Assumer::Identity {
+        arn: &caller_arn,
+        principal_arn: &principal_arn,
+        account: state.account(),
+    };
+    let request = AssumeRequest {
+        session: &session,
+        tags: &request_tags,
+        external_id: params.get("ExternalId"),
+    };
+    let explanation = match trust_decision(&trust, assumer, request) {
+        Ok(explanation) => explanation,
+        Err(why) => return deny(denied(), format!("trust policy of {}: {why}", role.name)),
     };
     let chained = caller.role().is_some();
     let seconds = duration(params, &role, 3600, chained)?;
@@ -340,7 +319,7 @@ pub fn assume_role(state: &Sts, caller: &Caller, params: &Params) -> Handled {
         session: &session,
         seconds,
         policy,
-        explanation: allowed.explain(),
+        explanation,
         tags: session_tags,
     };
     let mut xml = XmlWriter::new();
