@@ -138,3 +138,24 @@ def test_an_arn_of_another_partition_is_refused_in_the_commercial_one(emulator):
 def test_the_default_region_stays_in_the_aws_partition(emulator):
     out = ok(emulator, "sts", "get-caller-identity")
     assert out["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/irsa-emulator-admin"
+
+
+@pytest.mark.parametrize(
+    "region, says",
+    [
+        ("eusc-de-east-1", "eusc-de-east-1 is in partition aws-eusc, which the emulator does not serve"),
+        ("us-isob-east-1", "us-isob-east-1 is in partition aws-iso-b, which the emulator does not serve"),
+        ("us-east1", "a region is an AWS region name such as us-east-1"),
+        ("US-EAST-1", "a region is an AWS region name such as us-east-1"),
+    ],
+)
+def test_a_region_the_emulator_cannot_serve_is_refused_at_start(tmp_path, region, says):
+    """Without this, an unserved partition's region would mint commercial `arn:aws:` ARNs, and a typo would show
+    only later, as every signature being refused for its scope."""
+    out = subprocess.run(
+        [emulator_binary(), "serve", "--ephemeral", "--listen", "127.0.0.1:0", "--region", region],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert out.returncode == 2, out.stderr
+    assert f"invalid value '{region}' for '--region <REGION>'" in out.stderr
+    assert says in out.stderr

@@ -12,13 +12,20 @@ pub enum Partition {
 }
 
 impl Partition {
+    /// The partition of `region` as the plugin reads it too (`irsa_policy::partition_of_region`); a region of
+    /// a partition the emulator does not serve (`--region` refuses those) counts as commercial.
     pub fn of_region(region: &str) -> Partition {
-        if region.starts_with("cn-") {
-            Partition::China
-        } else if region.starts_with("us-gov-") {
-            Partition::GovCloud
-        } else {
-            Partition::Aws
+        Partition::served(region).unwrap_or(Partition::Aws)
+    }
+
+    /// `region`'s partition if the emulator serves it, else the name of the partition it is in (the ISO and
+    /// European Sovereign Cloud partitions have their own catalogs and endpoints, none of them emulated).
+    pub fn served(region: &str) -> Result<Partition, &'static str> {
+        match irsa_policy::partition_of_region(region) {
+            "aws" => Ok(Partition::Aws),
+            "aws-cn" => Ok(Partition::China),
+            "aws-us-gov" => Ok(Partition::GovCloud),
+            other => Err(other),
         }
     }
 
@@ -112,6 +119,14 @@ mod tests {
             Partition::of_region("us-gov-east-1").iam_signing_region(),
             "us-gov-west-1"
         );
+    }
+
+    #[test]
+    fn regions_of_unserved_partitions_are_named() {
+        assert_eq!(Partition::served("eusc-de-east-1"), Err("aws-eusc"));
+        assert_eq!(Partition::served("us-isob-east-1"), Err("aws-iso-b"));
+        assert_eq!(Partition::served("cn-north-1"), Ok(Partition::China));
+        assert_eq!(Partition::served("ap-southeast-7"), Ok(Partition::Aws));
     }
 
     #[test]

@@ -89,7 +89,9 @@ struct ServeArgs {
     /// The AWS account the emulator pretends to be.
     #[arg(long, default_value = config::DEFAULT_ACCOUNT_ID, value_parser = parse_account_id)]
     account_id: String,
-    #[arg(long, default_value = config::DEFAULT_REGION)]
+    /// The region served: STS and EKS are signed for it, and its partition prefixes every ARN (cn-… is AWS
+    /// China, arn:aws-cn:; us-gov-… is GovCloud, arn:aws-us-gov:). IAM is signed for the partition's IAM region.
+    #[arg(long, default_value = config::DEFAULT_REGION, value_parser = parse_region)]
     region: String,
     /// Extra DNS name or IP the certificate must be valid for (repeatable), e.g. the host a kind node uses.
     #[arg(long = "hostname")]
@@ -112,6 +114,24 @@ fn parse_account_id(value: &str) -> Result<String, String> {
         Ok(value.to_string())
     } else {
         Err("an AWS account id is 12 digits, e.g. 111122223333".into())
+    }
+}
+
+/// A region name as AWS spells them (`us-east-1`, `cn-northwest-1`, `us-gov-west-1`), in a partition the
+/// emulator serves: a typo would otherwise surface later as every request's signature being refused.
+fn parse_region(value: &str) -> Result<String, String> {
+    let shaped = regex::Regex::new("^[a-z]{2,4}(-[a-z]+)+-[0-9]+$").expect("valid pattern");
+    if !shaped.is_match(value) {
+        return Err(
+            "a region is an AWS region name such as us-east-1, eu-west-2, cn-north-1 or us-gov-west-1".into(),
+        );
+    }
+    match irsa_emulator::partition::Partition::served(value) {
+        Ok(_) => Ok(value.to_string()),
+        Err(partition) => Err(format!(
+            "{value} is in partition {partition}, which the emulator does not serve: use a region of aws, \
+             aws-cn (cn-north-1) or aws-us-gov (us-gov-west-1)"
+        )),
     }
 }
 
