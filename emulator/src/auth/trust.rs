@@ -153,6 +153,15 @@ mod tests {
         }
     }
 
+    /// The admin user: an IAM user is its own `aws:PrincipalArn`.
+    fn user(account: &Account) -> Assumer<'_> {
+        Assumer::Identity {
+            arn: USER,
+            principal_arn: USER,
+            account,
+        }
+    }
+
     #[test]
     fn a_role_session_is_admitted_by_its_session_arn_its_role_arn_or_the_account_root() {
         let account = Account::new("111122223333", "us-east-1");
@@ -184,11 +193,7 @@ mod tests {
             "Action": "sts:AssumeRole",
             "Condition": {"ArnEquals": {"aws:PrincipalArn": USER}}}]),
         );
-        let user = Assumer::Identity {
-            arn: USER,
-            principal_arn: USER,
-            account: &account,
-        };
+        let user = user(&account);
         assert!(decide(&doc, user, &[], None).is_ok());
         let service = trust(json!([{"Effect": "Allow",
             "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole",
@@ -205,11 +210,7 @@ mod tests {
     #[test]
     fn an_external_id_condition_needs_the_same_id() {
         let account = Account::new("111122223333", "us-east-1");
-        let user = Assumer::Identity {
-            arn: USER,
-            principal_arn: USER,
-            account: &account,
-        };
+        let user = user(&account);
         let doc = trust(
             json!([{"Effect": "Allow", "Principal": {"AWS": "111122223333"},
             "Action": "sts:AssumeRole",
